@@ -1,0 +1,39 @@
+"""Root of the ``txguard`` command line; see DESIGN.md "Command-line contract"."""
+
+from typing import Annotated
+
+import typer
+
+from txguard import __version__
+from txguard.cli import config, simulate
+
+app = typer.Typer(
+    name="txguard",
+    help="Real-time card transaction fraud detection.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config.app, name="config")
+app.command("simulate")(simulate.simulate)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"txguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Real-time card transaction fraud detection."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Transaction files: detect the layout, read and validate in chunks, write by extension."""

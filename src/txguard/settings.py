@@ -1,0 +1,142 @@
+"""Typed settings, read from ``TXGUARD_*`` environment variables and an optional ``.env``.
+
+Every setting can also come from a file named by ``TXGUARD_<NAME>_FILE``, which is how
+container orchestrators mount secrets. Settings are built on first use by
+:func:`get_settings`, never at import time, so tests and commands can set the environment
+first.
+"""
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
+
+from txguard.domain.errors import ConfigurationError
+
+ENV_PREFIX = "TXGUARD_"
+DEV_TOKEN_KEY = "dev-only-token-key-change-me"  # noqa: S105 - the known default production refuses
+
+Environment = Literal["development", "test", "production"]
+
+
+class FileSecretsSource(PydanticBaseSettingsSource):
+    """Reads ``TXGUARD_<NAME>_FILE``: the value is the file's content, stripped of the final newline."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        path = self._file_variables().get(f"{ENV_PREFIX}{field_name.upper()}_FILE")
+        if not path:
+            return None, field_name, False
+        try:
+            return Path(path).read_text(encoding="utf-8").rstrip("\r\n"), field_name, False
+        except OSError as exc:
+            name = f"{ENV_PREFIX}{field_name.upper()}_FILE"
+            raise ConfigurationError(f"{name}: cannot read {path}: {exc.strerror}") from exc
+
+    def _file_variables(self) -> dict[str, str]:
+        found = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+        found.update(os.environ)
+        return found
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; see docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = "development"
+    data_dir: Path = Field(Path("var"), description="Where the embedded mode keeps its files.")
+    database_url: SecretStr | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file in data_dir."
+    )
+    db_pool_size: int = Field(5, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
+    db_pool_timeout_s: float = Field(5.0, gt=0)
+    db_pool_recycle_s: int = Field(1800, gt=0)
+    db_connect_timeout_s: int = Field(5, ge=1)
+    db_statement_timeout_ms: int = Field(30_000, ge=0, description="0 disables the limit.")
+    redis_url: SecretStr | None = None
+    kafka_bootstrap: str | None = None
+    token_key: SecretStr = Field(
+        SecretStr(DEV_TOKEN_KEY), description="Key of the HMAC that tokenises card ids."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, FileSecretsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        if self.env != "production":
+            return self
+        if self.token_key.get_secret_value() == DEV_TOKEN_KEY:
+            raise ValueError("TXGUARD_TOKEN_KEY must be set to a secret of your own in production")
+        if len(self.token_key.get_secret_value()) < 32:
+            raise ValueError("TXGUARD_TOKEN_KEY must be at least 32 characters in production")
+        if self.sqlalchemy_url.startswith("sqlite"):
+            raise ValueError("TXGUARD_DATABASE_URL must name a PostgreSQL database in production")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL in force: the configured one, or the embedded SQLite file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'txguard.db'}"
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as text, secrets replaced so the output can be pasted in a ticket."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "database_url":
+                value = make_url(self.sqlalchemy_url).render_as_string(hide_password=True)
+            elif isinstance(value, SecretStr):
+                value = "**********"
+            shown[f"{ENV_PREFIX}{name.upper()}"] = "" if value is None else str(value)
+        return shown
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, built once on first use."""
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise ConfigurationError(_first_error(exc)) from exc
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    first = errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    message = str(first.get("msg", exc)).removeprefix("Value error, ")
+    return f"{ENV_PREFIX}{where.upper()}: {message}" if where else message

@@ -1,0 +1,1 @@
+"""The handbook's generative process of card transactions with known fraud (SIMULATOR.md)."""
