@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from txguard import __version__
-from txguard.cli import config, simulate
+from txguard.cli import config, demo, importer, migrate, simulate
 
 app = typer.Typer(
     name="txguard",
@@ -15,7 +15,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config.app, name="config")
+app.add_typer(migrate.app, name="migrate")
 app.command("simulate")(simulate.simulate)
+app.command("import")(importer.import_data)
+app.command("demo")(demo.demo)
 
 
 def _show_version(value: bool) -> None:

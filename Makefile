@@ -1,0 +1,48 @@
+# txguard developer commands. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: help install format lint test test-fast demo bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install txguard with its dev tools
+
+format: install ## Rewrite the code in the project's format
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+lint: install ## ruff, ruff format --check, mypy --strict on src/, import contracts
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint ## Lint, then every test with branch coverage (fails under 85%)
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+test-fast: install ## Unit tests only, no coverage
+	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
+
+demo: install ## Simulate, migrate, import and summarise in the embedded database under ./var
+	$(BIN)/txguard demo
+
+bench: install ## Simulator and import benchmarks (writes bench/out, see bench/RESULTS.md)
+	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/import_postgres.py
+
+clean: ## Remove the virtual environment, caches and ./var
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

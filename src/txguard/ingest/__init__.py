@@ -1,0 +1,1 @@
+"""Bringing transaction history (with its labels) into the database in bulk."""

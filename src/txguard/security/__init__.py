@@ -1,0 +1,1 @@
+"""Who may do what, card tokenisation, and the audit trail."""

@@ -1,0 +1,16 @@
+"""Errors of the storage adapter; database driver errors are wrapped into these.
+
+    TxguardError
+    └── StorageError           the database refused or could not be reached
+        └── MigrationError     the schema is not at the revision the code expects
+"""
+
+from txguard.domain.errors import TxguardError
+
+
+class StorageError(TxguardError):
+    """The database refused an operation or could not be reached."""
+
+
+class MigrationError(StorageError):
+    """The schema cannot be moved to, or is not at, the revision asked for."""

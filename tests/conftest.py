@@ -1,0 +1,3 @@
+"""Shared fixtures live in tests/fixtures/, one module per area."""
+
+pytest_plugins = ["tests.fixtures.db", "tests.fixtures.cli", "tests.fixtures.data"]
