@@ -55,11 +55,11 @@ def _created_at() -> Mapped[datetime]:
 class TransactionRow(Base):
     """A transaction as received, with its decision once scored and its case status once flagged."""
 
-    __tablename__ = "transaction"
+    __tablename__ = "card_transaction"
     __table_args__ = (
-        Index("ix_transaction_queue", "status", "risk_score", "occurred_at", "id"),
-        Index("ix_transaction_card_token_occurred_at", "card_token", "occurred_at"),
-        Index("ix_transaction_terminal_id_occurred_at", "terminal_id", "occurred_at"),
+        Index("ix_card_transaction_queue", "status", "risk_score", "occurred_at", "id"),
+        Index("ix_card_transaction_card_token_occurred_at", "card_token", "occurred_at"),
+        Index("ix_card_transaction_terminal_id_occurred_at", "terminal_id", "occurred_at"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("risk_score BETWEEN 0 AND 100", name="risk_score_range"),
     )

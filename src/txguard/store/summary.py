@@ -29,4 +29,4 @@ def _by_scenario(connection: Connection) -> dict[int, int]:
         .group_by(LabelRow.fraud_scenario)
         .order_by(LabelRow.fraud_scenario)
     )
-    return {int(s): int(n) for s, n in connection.execute(statement).tuples() if s is not None}
+    return {int(s): int(n) for s, n in connection.execute(statement) if s is not None}

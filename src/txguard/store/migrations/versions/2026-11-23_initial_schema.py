@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:02:36.804732
+Create Date: 2026-11-23 09:08:33.192244
 """
 
 from collections.abc import Sequence
@@ -124,6 +124,123 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_audit_event_occurred_at"), "audit_event", ["occurred_at"], unique=False
+    )
+    op.create_table(
+        "card_transaction",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("transaction_id", sa.String(length=64), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "amount", sa.Numeric(precision=18, scale=4, asdecimal=False), nullable=False
+        ),
+        sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("card_token", sa.String(length=40), nullable=True),
+        sa.Column("terminal_id", sa.String(length=64), nullable=True),
+        sa.Column("merchant_category", sa.String(length=64), nullable=True),
+        sa.Column("country", sa.String(length=64), nullable=True),
+        sa.Column("channel", sa.String(length=32), nullable=True),
+        sa.Column(
+            "features",
+            sa.JSON().with_variant(
+                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
+            ),
+            nullable=True,
+        ),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column(
+            "decision",
+            sa.Enum(
+                "approve",
+                "review",
+                "block",
+                name="decision",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "NEW",
+                "UNDER_REVIEW",
+                "CONFIRMED_FRAUD",
+                "FALSE_POSITIVE",
+                "RESOLVED",
+                name="case_status",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            nullable=True,
+        ),
+        sa.Column("fraud_probability", sa.Float(), nullable=True),
+        sa.Column("anomaly_score", sa.Float(), nullable=True),
+        sa.Column("risk_score", sa.SmallInteger(), nullable=True),
+        sa.Column(
+            "reasons",
+            sa.JSON().with_variant(
+                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "explanation",
+            sa.JSON().with_variant(
+                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
+            ),
+            nullable=True,
+        ),
+        sa.Column("model_version", sa.String(length=64), nullable=True),
+        sa.Column("processing_time_ms", sa.Float(), nullable=True),
+        sa.Column("degraded", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("scored_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.now(),
+            nullable=False,
+        ),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "amount >= 0", name=op.f("ck_card_transaction_amount_not_negative")
+        ),
+        sa.CheckConstraint(
+            "risk_score BETWEEN 0 AND 100",
+            name=op.f("ck_card_transaction_risk_score_range"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_card_transaction")),
+        sa.UniqueConstraint(
+            "transaction_id", name=op.f("uq_card_transaction_transaction_id")
+        ),
+    )
+    op.create_index(
+        "ix_card_transaction_card_token_occurred_at",
+        "card_transaction",
+        ["card_token", "occurred_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_card_transaction_occurred_at"),
+        "card_transaction",
+        ["occurred_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_card_transaction_queue",
+        "card_transaction",
+        ["status", "risk_score", "occurred_at", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_card_transaction_terminal_id_occurred_at",
+        "card_transaction",
+        ["terminal_id", "occurred_at"],
+        unique=False,
     )
     op.create_table(
         "label",
@@ -285,119 +402,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", "version", name=op.f("uq_rule_name_version")),
     )
     op.create_table(
-        "transaction",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("transaction_id", sa.String(length=64), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "amount", sa.Numeric(precision=18, scale=4, asdecimal=False), nullable=False
-        ),
-        sa.Column("currency", sa.String(length=3), nullable=True),
-        sa.Column("card_token", sa.String(length=40), nullable=True),
-        sa.Column("terminal_id", sa.String(length=64), nullable=True),
-        sa.Column("merchant_category", sa.String(length=64), nullable=True),
-        sa.Column("country", sa.String(length=64), nullable=True),
-        sa.Column("channel", sa.String(length=32), nullable=True),
-        sa.Column(
-            "features",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
-            nullable=True,
-        ),
-        sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column(
-            "decision",
-            sa.Enum(
-                "approve",
-                "review",
-                "block",
-                name="decision",
-                native_enum=False,
-                create_constraint=True,
-            ),
-            nullable=True,
-        ),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "NEW",
-                "UNDER_REVIEW",
-                "CONFIRMED_FRAUD",
-                "FALSE_POSITIVE",
-                "RESOLVED",
-                name="case_status",
-                native_enum=False,
-                create_constraint=True,
-            ),
-            nullable=True,
-        ),
-        sa.Column("fraud_probability", sa.Float(), nullable=True),
-        sa.Column("anomaly_score", sa.Float(), nullable=True),
-        sa.Column("risk_score", sa.SmallInteger(), nullable=True),
-        sa.Column(
-            "reasons",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
-            nullable=True,
-        ),
-        sa.Column(
-            "explanation",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
-            nullable=True,
-        ),
-        sa.Column("model_version", sa.String(length=64), nullable=True),
-        sa.Column("processing_time_ms", sa.Float(), nullable=True),
-        sa.Column("degraded", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("scored_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.func.now(),
-            nullable=False,
-        ),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "amount >= 0", name=op.f("ck_transaction_amount_not_negative")
-        ),
-        sa.CheckConstraint(
-            "risk_score BETWEEN 0 AND 100", name=op.f("ck_transaction_risk_score_range")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_transaction")),
-        sa.UniqueConstraint(
-            "transaction_id", name=op.f("uq_transaction_transaction_id")
-        ),
-    )
-    op.create_index(
-        "ix_transaction_card_token_occurred_at",
-        "transaction",
-        ["card_token", "occurred_at"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_transaction_occurred_at"), "transaction", ["occurred_at"], unique=False
-    )
-    op.create_index(
-        "ix_transaction_queue",
-        "transaction",
-        ["status", "risk_score", "occurred_at", "id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_transaction_terminal_id_occurred_at",
-        "transaction",
-        ["terminal_id", "occurred_at"],
-        unique=False,
-    )
-    op.create_table(
         "watch_list",
         sa.Column(
             "id",
@@ -549,17 +553,23 @@ def downgrade() -> None:
     op.drop_table("list_entry")
     op.drop_table("deployment_event")
     op.drop_table("watch_list")
-    op.drop_index("ix_transaction_terminal_id_occurred_at", table_name="transaction")
-    op.drop_index("ix_transaction_queue", table_name="transaction")
-    op.drop_index(op.f("ix_transaction_occurred_at"), table_name="transaction")
-    op.drop_index("ix_transaction_card_token_occurred_at", table_name="transaction")
-    op.drop_table("transaction")
     op.drop_table("rule")
     op.drop_index(op.f("ix_request_log_received_at"), table_name="request_log")
     op.drop_table("request_log")
     op.drop_table("model_version")
     op.drop_index(op.f("ix_label_known_at"), table_name="label")
     op.drop_table("label")
+    op.drop_index(
+        "ix_card_transaction_terminal_id_occurred_at", table_name="card_transaction"
+    )
+    op.drop_index("ix_card_transaction_queue", table_name="card_transaction")
+    op.drop_index(
+        op.f("ix_card_transaction_occurred_at"), table_name="card_transaction"
+    )
+    op.drop_index(
+        "ix_card_transaction_card_token_occurred_at", table_name="card_transaction"
+    )
+    op.drop_table("card_transaction")
     op.drop_index(op.f("ix_audit_event_occurred_at"), table_name="audit_event")
     op.drop_table("audit_event")
     op.drop_table("app_user")
