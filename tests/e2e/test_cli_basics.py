@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-
 from tests.fixtures.cli import Txguard
+
 from txguard import __version__
 
 COMMANDS = ["simulate", "import", "demo", "migrate", "config"]
@@ -16,7 +16,16 @@ def test_version(txguard_no_db: Txguard) -> None:
     assert result.output.strip() == f"txguard {__version__}"
 
 
-@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS), ["config", "show"], ["migrate", "current"], ["migrate", "downgrade"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        *([c] for c in COMMANDS),
+        ["config", "show"],
+        ["migrate", "current"],
+        ["migrate", "downgrade"],
+    ],
+)
 def test_every_command_has_help(txguard_no_db: Txguard, command: list[str]) -> None:
     result = txguard_no_db(*command, "--help")
     assert result.exit_code == 0, result.output
@@ -32,7 +41,9 @@ def test_config_show_masks_secrets(txguard_no_db: Txguard, monkeypatch: pytest.M
     assert "pa55word" not in result.output and "a-very-secret" not in result.output
 
 
-def test_a_bad_setting_is_a_message_not_a_traceback(txguard_no_db: Txguard, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_setting_is_a_message_not_a_traceback(
+    txguard_no_db: Txguard, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TXGUARD_ENV", "production")
     result = txguard_no_db("config", "show")
     assert result.exit_code == 2
@@ -40,7 +51,9 @@ def test_a_bad_setting_is_a_message_not_a_traceback(txguard_no_db: Txguard, monk
     assert "Traceback" not in result.output
 
 
-def test_migrate_upgrades_reports_and_downgrades(txguard_no_db: Txguard, monkeypatch: pytest.MonkeyPatch, empty_db_url: str) -> None:
+def test_migrate_upgrades_reports_and_downgrades(
+    txguard_no_db: Txguard, monkeypatch: pytest.MonkeyPatch, empty_db_url: str
+) -> None:
     monkeypatch.setenv("TXGUARD_DATABASE_URL", empty_db_url)
     assert "needs `txguard migrate`" in txguard_no_db("migrate", "current").output
     result = txguard_no_db("migrate")
@@ -63,7 +76,9 @@ def test_the_embedded_database_lives_under_var(txguard_no_db: Txguard, isolated_
     assert (isolated_env / "var" / "txguard.db").is_file()
 
 
-def test_an_unreachable_database_is_a_message(txguard_no_db: Txguard, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_database_is_a_message(
+    txguard_no_db: Txguard, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TXGUARD_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     monkeypatch.setenv("TXGUARD_DB_CONNECT_TIMEOUT_S", "1")
     result = txguard_no_db("migrate", "current")
@@ -71,7 +86,9 @@ def test_an_unreachable_database_is_a_message(txguard_no_db: Txguard, monkeypatc
     assert "cannot read the schema revision" in result.output
 
 
-def test_an_unsupported_database_is_named(txguard_no_db: Txguard, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unsupported_database_is_named(
+    txguard_no_db: Txguard, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TXGUARD_DATABASE_URL", "mysql://root@127.0.0.1/txguard")
     result = txguard_no_db("migrate")
     assert result.exit_code == 2

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
-
 from tests.fixtures.cli import Txguard
+
 from txguard.files.writer import write_frame
 from txguard.store.orm import LabelRow, TransactionRow
 
@@ -50,13 +50,23 @@ def test_frauds_and_scenarios_survive_the_import(
     engine = create_engine(db_url)
     with Session(engine) as session:
         frauds = session.scalar(select(func.count()).where(LabelRow.is_fraud)) or 0
-        statement = select(LabelRow.fraud_scenario, func.count()).where(LabelRow.is_fraud).group_by(LabelRow.fraud_scenario)
-        by_scenario = {scenario: n for scenario, n in session.execute(statement)}
+        statement = (
+            select(LabelRow.fraud_scenario, func.count())
+            .where(LabelRow.is_fraud)
+            .group_by(LabelRow.fraud_scenario)
+        )
+        by_scenario = dict(session.execute(statement).all())
         first = session.scalars(select(LabelRow).where(LabelRow.transaction_id == "0")).one()
-        tx = session.scalars(select(TransactionRow).where(TransactionRow.transaction_id == "0")).one()
+        tx = session.scalars(
+            select(TransactionRow).where(TransactionRow.transaction_id == "0")
+        ).one()
     engine.dispose()
     assert frauds == int(small_simulation["TX_FRAUD"].sum())
-    expected = small_simulation[small_simulation["TX_FRAUD"] == 1]["TX_FRAUD_SCENARIO"].value_counts().to_dict()
+    expected = (
+        small_simulation[small_simulation["TX_FRAUD"] == 1]["TX_FRAUD_SCENARIO"]
+        .value_counts()
+        .to_dict()
+    )
     assert by_scenario == expected
     assert (first.known_at - tx.occurred_at).days == 7
 
@@ -67,7 +77,9 @@ def test_customer_ids_are_stored_only_as_tokens(
     txguard("import", "--data", small_parquet)
     engine = create_engine(db_url)
     with engine.connect() as connection:
-        tokens = set(connection.execute(text("SELECT DISTINCT card_token FROM card_transaction")).scalars())
+        tokens = set(
+            connection.execute(text("SELECT DISTINCT card_token FROM card_transaction")).scalars()
+        )
     engine.dispose()
     customers = {str(c) for c in small_simulation["CUSTOMER_ID"].unique()}
     assert len(tokens) == len(customers)
@@ -85,15 +97,26 @@ def test_a_file_without_labels_imports_transactions_only(
     assert "50 transactions and 0 labels added" in result.output
 
 
-def test_the_anonymised_layout_keeps_its_features(txguard: Txguard, isolated_env: Path, db_url: str) -> None:
-    frame = pd.DataFrame({"Time": [0.0, 10.0], **{f"V{i}": [0.1 * i, -0.1 * i] for i in range(1, 29)}, "Amount": [9.99, 120.0], "Class": [0, 1]})
+def test_the_anonymised_layout_keeps_its_features(
+    txguard: Txguard, isolated_env: Path, db_url: str
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "Time": [0.0, 10.0],
+            **{f"V{i}": [0.1 * i, -0.1 * i] for i in range(1, 29)},
+            "Amount": [9.99, 120.0],
+            "Class": [0, 1],
+        }
+    )
     path = isolated_env / "creditcard.csv"
     frame.to_csv(path, index=False)
     result = txguard("import", "--data", path)
     assert result.exit_code == 0, result.output
     engine = create_engine(db_url)
     with Session(engine) as session:
-        row = session.scalars(select(TransactionRow).where(TransactionRow.transaction_id == "1")).one()
+        row = session.scalars(
+            select(TransactionRow).where(TransactionRow.transaction_id == "1")
+        ).one()
     engine.dispose()
     assert row.features is not None and row.features["V28"] == pytest.approx(-2.8)
     assert row.card_token is None and row.amount == pytest.approx(120.0)
@@ -115,7 +138,13 @@ def _bad_row(frame: pd.DataFrame, column: str, value: object) -> pd.DataFrame:
     ],
 )
 def test_a_bad_row_stops_the_import_and_names_column_and_row(
-    txguard: Txguard, small_simulation: pd.DataFrame, isolated_env: Path, db_url: str, column: str, value: object, expected: str
+    txguard: Txguard,
+    small_simulation: pd.DataFrame,
+    isolated_env: Path,
+    db_url: str,
+    column: str,
+    value: object,
+    expected: str,
 ) -> None:
     path = isolated_env / "bad.csv"
     _bad_row(small_simulation, column, value).to_csv(path, index=False)
@@ -126,7 +155,9 @@ def test_a_bad_row_stops_the_import_and_names_column_and_row(
     assert _count(db_url, TransactionRow) == 0
 
 
-def test_a_missing_column_is_named(txguard: Txguard, small_simulation: pd.DataFrame, isolated_env: Path) -> None:
+def test_a_missing_column_is_named(
+    txguard: Txguard, small_simulation: pd.DataFrame, isolated_env: Path
+) -> None:
     path = isolated_env / "no_amount.csv"
     small_simulation.head(5).drop(columns=["TX_AMOUNT"]).to_csv(path, index=False)
     result = txguard("import", "--data", path)

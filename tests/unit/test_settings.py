@@ -49,7 +49,9 @@ def test_the_file_form_works_from_dot_env_too(isolated_env: Path) -> None:
 
 def test_an_unreadable_secret_file_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TXGUARD_TOKEN_KEY_FILE", "/nonexistent/token")
-    with pytest.raises(ConfigurationError, match="TXGUARD_TOKEN_KEY_FILE: cannot read /nonexistent/token"):
+    with pytest.raises(
+        ConfigurationError, match="TXGUARD_TOKEN_KEY_FILE: cannot read /nonexistent/token"
+    ):
         Settings()
 
 
@@ -91,7 +93,9 @@ def test_masked_settings_hide_every_secret(monkeypatch: pytest.MonkeyPatch) -> N
     shown = Settings().masked()
     text = "\n".join(f"{k}={v}" for k, v in shown.items())
     assert "s3cret" not in text and STRONG_KEY not in text and "hunter2" not in text
-    assert shown["TXGUARD_DATABASE_URL"] == "postgresql+psycopg://txguard:***@db.internal:5432/txguard"
+    assert (
+        shown["TXGUARD_DATABASE_URL"] == "postgresql+psycopg://txguard:***@db.internal:5432/txguard"
+    )
     assert shown["TXGUARD_TOKEN_KEY"] == "**********"
 
 

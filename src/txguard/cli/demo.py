@@ -28,14 +28,20 @@ def demo(
     with command_runtime() as runtime:
         path = runtime.settings.data_dir / "demo" / f"transactions-{seed}.parquet"
         params = SimulationParams(
-            customers=customers, terminals=terminals, days=days, start_date=date(2018, 4, 1), seed=seed
+            customers=customers,
+            terminals=terminals,
+            days=days,
+            start_date=date(2018, 4, 1),
+            seed=seed,
         )
         write_frame(simulate(params), path)
         typer.echo(f"simulated {customers} customers, {terminals} terminals, {days} days -> {path}")
         migrate.upgrade(runtime.engine)
         typer.echo(f"database {runtime.settings.masked()['TXGUARD_DATABASE_URL']} migrated")
         report = service.import_file(engine=runtime.engine, path=path, tokeniser=runtime.tokeniser)
-        typer.echo(f"imported {report.transactions_added:,} new transactions in {report.seconds:.1f} s")
+        typer.echo(
+            f"imported {report.transactions_added:,} new transactions in {report.seconds:.1f} s"
+        )
         _print_summary(service.summarise(runtime.engine))
 
 

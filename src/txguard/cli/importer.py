@@ -11,9 +11,14 @@ from txguard.cli.runtime import command_runtime
 
 @reports_errors
 def import_data(
-    data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file, simulator or anonymised layout.")],
+    data: Annotated[
+        Path, typer.Option("--data", help="CSV or Parquet file, simulator or anonymised layout.")
+    ],
     label_delay_days: Annotated[
-        int, typer.Option("--label-delay-days", min=0, help="Days after a transaction its label is known.")
+        int,
+        typer.Option(
+            "--label-delay-days", min=0, help="Days after a transaction its label is known."
+        ),
     ] = 7,
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", min=1, help="Rows read and written per batch.")

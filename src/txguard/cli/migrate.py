@@ -34,7 +34,9 @@ def upgrade(
 @app.command("downgrade")
 @reports_errors
 def downgrade(
-    revision: Annotated[str, typer.Argument(help="Revision to go back to; 'base' empties the schema.")],
+    revision: Annotated[
+        str, typer.Argument(help="Revision to go back to; 'base' empties the schema.")
+    ],
 ) -> None:
     """Move the schema back to an earlier revision."""
     from txguard.store import migrate

@@ -43,7 +43,9 @@ def insert_labels(connection: Connection, frame: pd.DataFrame) -> int:
     return _insert_ignoring(connection, table, frame[list(LABEL_COLUMNS)], conflict)  # type: ignore[arg-type]
 
 
-def _insert_ignoring(connection: Connection, table: Table, frame: pd.DataFrame, conflict: list[str]) -> int:
+def _insert_ignoring(
+    connection: Connection, table: Table, frame: pd.DataFrame, conflict: list[str]
+) -> int:
     if frame.empty:
         return 0
     columns = _python_columns(frame)
@@ -76,7 +78,12 @@ def _python_columns(frame: pd.DataFrame) -> list[list[Any]]:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and value != value)
+    )
 
 
 def _copy_insert(
@@ -102,7 +109,11 @@ def _copy_insert(
                 copy.write_row(row)
         cursor.execute(
             sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO NOTHING").format(
-                target, column_list, column_list, stage, sql.SQL(", ").join(map(sql.Identifier, conflict))
+                target,
+                column_list,
+                column_list,
+                stage,
+                sql.SQL(", ").join(map(sql.Identifier, conflict)),
             )
         )
         added = cursor.rowcount

@@ -1,8 +1,8 @@
 """Errors of the storage adapter; database driver errors are wrapped into these.
 
-    TxguardError
-    └── StorageError           the database refused or could not be reached
-        └── MigrationError     the schema is not at the revision the code expects
+TxguardError
+└── StorageError           the database refused or could not be reached
+    └── MigrationError     the schema is not at the revision the code expects
 """
 
 from txguard.domain.errors import TxguardError

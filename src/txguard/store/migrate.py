@@ -43,7 +43,9 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read the schema revision: {exc.__class__.__name__}: {exc}") from exc
+        raise StorageError(
+            f"cannot read the schema revision: {exc.__class__.__name__}: {exc}"
+        ) from exc
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -65,4 +67,6 @@ def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> 
     except CommandError as exc:
         raise MigrationError(f"migration to {revision!r} failed: {exc}") from exc
     except SQLAlchemyError as exc:
-        raise StorageError(f"migration to {revision!r} failed: {exc.__class__.__name__}: {exc}") from exc
+        raise StorageError(
+            f"migration to {revision!r} failed: {exc.__class__.__name__}: {exc}"
+        ) from exc

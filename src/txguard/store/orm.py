@@ -31,6 +31,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from txguard.domain.enums import CaseStatus, Decision, LabelSource, ModelStatus, Role, RuleAction
 from txguard.store.base import Base, BigId, JsonDocument, utcnow
 
+__all__ = [
+    "Base",
+    "TransactionRow",
+    "LabelRow",
+    "ModelVersionRow",
+    "ModelDeploymentRow",
+    "DeploymentEventRow",
+    "RuleRow",
+    "WatchListRow",
+    "ListEntryRow",
+    "UserRow",
+    "ApiKeyRow",
+    "RefreshTokenRow",
+    "AuditEventRow",
+    "RequestLogRow",
+]
+
 TOKEN_LENGTH = 40
 ID_LENGTH = 64
 

@@ -18,8 +18,8 @@ def dataset_summary(engine: Engine) -> DatasetSummary:
         )
 
 
-def _count(connection: Connection, statement: Select[tuple[int]]) -> int:
-    return int(connection.execute(statement).scalar_one())
+def _count(connection: Connection, statement: Select[int]) -> int:
+    return connection.execute(statement).scalar_one()
 
 
 def _by_scenario(connection: Connection) -> dict[int, int]:

@@ -14,7 +14,9 @@ from txguard.store.orm import LabelRow, TransactionRow
 T0 = datetime(2018, 4, 1, 8, 30, tzinfo=UTC)
 
 
-def _transactions(ids: list[str], features: list[dict[str, float] | None] | None = None) -> pd.DataFrame:
+def _transactions(
+    ids: list[str], features: list[dict[str, float] | None] | None = None
+) -> pd.DataFrame:
     n = len(ids)
     return pd.DataFrame(
         {
@@ -31,7 +33,10 @@ def _transactions(ids: list[str], features: list[dict[str, float] | None] | None
 
 def test_rows_land_with_their_values(engine: Engine) -> None:
     with engine.begin() as connection:
-        assert bulk.insert_transactions(connection, _transactions(["a", "b"], [{"V1": -1.5}, None])) == 2
+        assert (
+            bulk.insert_transactions(connection, _transactions(["a", "b"], [{"V1": -1.5}, None]))
+            == 2
+        )
     with Session(engine) as session:
         rows = session.scalars(select(TransactionRow).order_by(TransactionRow.transaction_id)).all()
     assert [r.transaction_id for r in rows] == ["a", "b"]

@@ -36,7 +36,9 @@ def test_orm_and_migration_head_agree(empty_db_url: str) -> None:
 
 
 def test_queue_and_lookup_indexes_exist(engine: Engine) -> None:
-    indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("card_transaction")}
+    indexes = {
+        ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("card_transaction")
+    }
     assert indexes["ix_card_transaction_queue"] == ["status", "risk_score", "occurred_at", "id"]
     assert indexes["ix_card_transaction_card_token_occurred_at"] == ["card_token", "occurred_at"]
     assert indexes["ix_card_transaction_terminal_id_occurred_at"] == ["terminal_id", "occurred_at"]

@@ -105,16 +105,12 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.String(length=128), nullable=True),
         sa.Column(
             "before",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.Column(
             "after",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
@@ -135,9 +131,7 @@ def upgrade() -> None:
         ),
         sa.Column("transaction_id", sa.String(length=64), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "amount", sa.Numeric(precision=18, scale=4, asdecimal=False), nullable=False
-        ),
+        sa.Column("amount", sa.Numeric(precision=18, scale=4, asdecimal=False), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("card_token", sa.String(length=40), nullable=True),
         sa.Column("terminal_id", sa.String(length=64), nullable=True),
@@ -146,9 +140,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=32), nullable=True),
         sa.Column(
             "features",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.Column("source", sa.String(length=16), nullable=False),
@@ -183,16 +175,12 @@ def upgrade() -> None:
         sa.Column("risk_score", sa.SmallInteger(), nullable=True),
         sa.Column(
             "reasons",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.Column(
             "explanation",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.Column("model_version", sa.String(length=64), nullable=True),
@@ -206,17 +194,13 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "amount >= 0", name=op.f("ck_card_transaction_amount_not_negative")
-        ),
+        sa.CheckConstraint("amount >= 0", name=op.f("ck_card_transaction_amount_not_negative")),
         sa.CheckConstraint(
             "risk_score BETWEEN 0 AND 100",
             name=op.f("ck_card_transaction_risk_score_range"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_card_transaction")),
-        sa.UniqueConstraint(
-            "transaction_id", name=op.f("uq_card_transaction_transaction_id")
-        ),
+        sa.UniqueConstraint("transaction_id", name=op.f("uq_card_transaction_transaction_id")),
     )
     op.create_index(
         "ix_card_transaction_card_token_occurred_at",
@@ -310,23 +294,17 @@ def upgrade() -> None:
         sa.Column("feature_set_version", sa.String(length=32), nullable=False),
         sa.Column(
             "feature_names",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column(
             "metrics",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column(
             "thresholds",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column("train_start", sa.DateTime(timezone=True), nullable=True),
@@ -489,9 +467,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_list_entry")),
-        sa.UniqueConstraint(
-            "list_id", "value", name=op.f("uq_list_entry_list_id_value")
-        ),
+        sa.UniqueConstraint("list_id", "value", name=op.f("uq_list_entry_list_id_value")),
     )
     op.create_table(
         "model_deployment",
@@ -559,16 +535,10 @@ def downgrade() -> None:
     op.drop_table("model_version")
     op.drop_index(op.f("ix_label_known_at"), table_name="label")
     op.drop_table("label")
-    op.drop_index(
-        "ix_card_transaction_terminal_id_occurred_at", table_name="card_transaction"
-    )
+    op.drop_index("ix_card_transaction_terminal_id_occurred_at", table_name="card_transaction")
     op.drop_index("ix_card_transaction_queue", table_name="card_transaction")
-    op.drop_index(
-        op.f("ix_card_transaction_occurred_at"), table_name="card_transaction"
-    )
-    op.drop_index(
-        "ix_card_transaction_card_token_occurred_at", table_name="card_transaction"
-    )
+    op.drop_index(op.f("ix_card_transaction_occurred_at"), table_name="card_transaction")
+    op.drop_index("ix_card_transaction_card_token_occurred_at", table_name="card_transaction")
     op.drop_table("card_transaction")
     op.drop_index(op.f("ix_audit_event_occurred_at"), table_name="audit_event")
     op.drop_table("audit_event")
