@@ -22,8 +22,9 @@ import psycopg
 
 SERVER = os.environ.get("TXGUARD_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 HANDBOOK = Path("bench/out/handbook.parquet")
+TXGUARD = str(Path(sys.executable).parent / "txguard")
 SIMULATE = [
-    "txguard",
+    TXGUARD,
     "simulate",
     "--customers",
     "5000",
@@ -81,9 +82,9 @@ def main() -> None:
     _admin(f'CREATE DATABASE "{name}"')
     try:
         env = {**os.environ, "TXGUARD_DATABASE_URL": _database_url(name)}
-        subprocess.run(["txguard", "migrate"], check=True, env=env, stdout=subprocess.DEVNULL)
-        first = _timed(["txguard", "import", "--data", str(args.data)], env)
-        second = _timed(["txguard", "import", "--data", str(args.data)], env)
+        subprocess.run([TXGUARD, "migrate"], check=True, env=env, stdout=subprocess.DEVNULL)
+        first = _timed([TXGUARD, "import", "--data", str(args.data)], env)
+        second = _timed([TXGUARD, "import", "--data", str(args.data)], env)
         reference = _reference_copy(args.data, name)
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

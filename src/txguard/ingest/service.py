@@ -89,7 +89,8 @@ def _transactions(chunk: pd.DataFrame, tokeniser: Tokeniser) -> pd.DataFrame:
 def _feature_documents(chunk: pd.DataFrame, columns: list[str]) -> list[dict[str, float] | None]:
     if not columns:
         return [None] * len(chunk)
-    return chunk[columns].to_dict(orient="records")  # type: ignore[return-value]
+    values = chunk[columns].astype(object)
+    return values.where(values.notna(), None).to_dict(orient="records")  # type: ignore[return-value]
 
 
 def _labels(chunk: pd.DataFrame, delay: timedelta) -> pd.DataFrame:

@@ -5,12 +5,13 @@ CONFLICT DO NOTHING``; SQLite gets batched ``INSERT ... ON CONFLICT DO NOTHING``
 caller's transaction. Either way the caller's transaction decides whether anything lands.
 """
 
+import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,15 +49,21 @@ def _insert_ignoring(
 ) -> int:
     if frame.empty:
         return 0
-    columns = _python_columns(frame)
     try:
         if connection.dialect.name == "postgresql":
-            return _copy_insert(connection, table, list(frame.columns), columns, conflict)
-        records = [dict(zip(frame.columns, row, strict=True)) for row in zip(*columns, strict=True)]
-        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=conflict)
-        return int(connection.execute(statement, records).rowcount)
+            return _copy_insert(connection, table, frame, conflict)
+        return _sqlite_insert(connection, table, frame, conflict)
     except (SQLAlchemyError, psycopg.Error) as exc:
         raise StorageError(f"writing to {table.name} failed: {_first_line(exc)}") from exc
+
+
+def _sqlite_insert(
+    connection: Connection, table: Table, frame: pd.DataFrame, conflict: list[str]
+) -> int:
+    columns = _python_columns(frame)
+    records = [dict(zip(frame.columns, row, strict=True)) for row in zip(*columns, strict=True)]
+    statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=conflict)
+    return int(connection.execute(statement, records).rowcount)
 
 
 def _first_line(exc: Exception) -> str:
@@ -86,35 +93,41 @@ def _missing(value: Any) -> bool:
     )
 
 
+def _csv_text(frame: pd.DataFrame) -> str:
+    """The frame as COPY-ready CSV: empty cells are NULL, documents are JSON text."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            # numpy formats ISO timestamps in C; pandas' date_format goes through strftime per row.
+            utc = column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
+            out[name] = np.datetime_as_string(utc, unit="us", timezone="UTC")
+        elif column.dtype == object and column.map(lambda v: isinstance(v, dict)).any():
+            out[name] = column.map(json.dumps, na_action="ignore")
+    return out.to_csv(index=False, header=False)
+
+
 def _copy_insert(
-    connection: Connection,
-    table: Table,
-    names: list[str],
-    columns: list[list[Any]],
-    conflict: list[str],
+    connection: Connection, table: Table, frame: pd.DataFrame, conflict: list[str]
 ) -> int:
     raw = connection.connection.driver_connection
     stage = sql.Identifier(f"_stage_{table.name}")
     target = sql.Identifier(table.name)
-    column_list = sql.SQL(", ").join(map(sql.Identifier, names))
-    columns = [[Jsonb(v) if isinstance(v, dict) else v for v in c] for c in columns]
+    column_list = sql.SQL(", ").join(map(sql.Identifier, frame.columns))
+    keys = sql.SQL(", ").join(map(sql.Identifier, conflict))
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(
             sql.SQL(
                 "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
             ).format(stage, column_list, target)
         )
-        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, column_list)) as copy:
-            for row in zip(*columns, strict=True):
-                copy.write_row(row)
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, column_list)
+        with cursor.copy(copy_sql) as copy:
+            copy.write(_csv_text(frame))
         cursor.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO NOTHING").format(
-                target,
-                column_list,
-                column_list,
-                stage,
-                sql.SQL(", ").join(map(sql.Identifier, conflict)),
-            )
+            sql.SQL(
+                "INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY {} ON CONFLICT ({}) DO NOTHING"
+            ).format(target, column_list, column_list, stage, keys, keys)
         )
         added = cursor.rowcount
         cursor.execute(sql.SQL("TRUNCATE {}").format(stage))
