@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from txguard.domain.datasets import DatasetSummary
 from txguard.domain.enums import LabelSource
-from txguard.files.loader import open_data_file
+from txguard.files.loader import CANONICAL_COLUMNS, open_data_file
 from txguard.security.tokens import Tokeniser
 from txguard.store import bulk, migrate, summary
 from txguard.store.exceptions import MigrationError, StorageError
@@ -49,11 +49,11 @@ def import_file(
     ensure_schema_current(engine)
     rows = added = labels = 0
     try:
-        with engine.begin() as connection:
+        with engine.begin() as connection, bulk.bulk_load(connection) as writer:
             for chunk in data.chunks(rows=chunk_rows):
                 rows += len(chunk)
-                added += bulk.insert_transactions(connection, _transactions(chunk, tokeniser))
-                labels += bulk.insert_labels(connection, _labels(chunk, label_delay))
+                added += writer.insert_transactions(_transactions(chunk, tokeniser))
+                labels += writer.insert_labels(_labels(chunk, label_delay))
     except (SQLAlchemyError, StorageError) as exc:
         raise StorageError(f"import of {path} failed, nothing was added: {exc}") from exc
     seconds = time.perf_counter() - started
@@ -72,7 +72,7 @@ def ensure_schema_current(engine: Engine) -> None:
 
 def _transactions(chunk: pd.DataFrame, tokeniser: Tokeniser) -> pd.DataFrame:
     tokens = tokeniser.tokens(chunk["card_id"].dropna().unique().tolist())
-    feature_columns = [c for c in chunk.columns if c not in _CANONICAL]
+    feature_columns = [c for c in chunk.columns if c not in CANONICAL_COLUMNS]
     return pd.DataFrame(
         {
             "transaction_id": chunk["transaction_id"],
@@ -104,17 +104,6 @@ def _labels(chunk: pd.DataFrame, delay: timedelta) -> pd.DataFrame:
             "fraud_scenario": known["fraud_scenario"],
         }
     )
-
-
-_CANONICAL = (
-    "transaction_id",
-    "occurred_at",
-    "card_id",
-    "terminal_id",
-    "amount",
-    "is_fraud",
-    "fraud_scenario",
-)
 
 
 def summarise(engine: Engine) -> DatasetSummary:

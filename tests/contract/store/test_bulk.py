@@ -86,3 +86,46 @@ def test_a_failure_rolls_back_the_whole_batch(engine: Engine) -> None:
         bulk.insert_transactions(connection, bad)
     with Session(engine) as session:
         assert session.scalars(select(TransactionRow)).all() == []
+
+
+def _index_names(engine: Engine) -> set[str]:
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    return {ix["name"] for t in ("card_transaction", "label") for ix in inspector.get_indexes(t)}
+
+
+def test_bulk_load_into_empty_then_filled_tables(engine: Engine) -> None:
+    before = _index_names(engine)
+    with engine.begin() as connection, bulk.bulk_load(connection) as writer:
+        assert writer.insert_transactions(_transactions(["a", "b"])) == 2
+        assert writer.insert_transactions(_transactions(["c"])) == 1
+    assert _index_names(engine) == before
+    with engine.begin() as connection, bulk.bulk_load(connection) as writer:
+        assert writer.insert_transactions(_transactions(["a", "b", "d"])) == 1
+    assert _index_names(engine) == before
+
+
+def test_a_duplicate_in_a_first_load_never_lands_twice(engine: Engine) -> None:
+    try:
+        with engine.begin() as connection, bulk.bulk_load(connection) as writer:
+            writer.insert_transactions(_transactions(["a", "a"]))
+        expected = 1
+    except StorageError as exc:
+        assert "uq_card_transaction_transaction_id" in str(exc)
+        expected = 0
+    with Session(engine) as session:
+        assert len(session.scalars(select(TransactionRow)).all()) == expected
+
+
+def test_a_failed_bulk_load_leaves_indexes_and_rows_as_they_were(engine: Engine) -> None:
+    before = _index_names(engine)
+    bad = _transactions(["x"])
+    bad.loc[0, "amount"] = -1.0
+    with pytest.raises(StorageError), engine.begin() as connection:
+        with bulk.bulk_load(connection) as writer:
+            writer.insert_transactions(_transactions(["ok"]))
+            writer.insert_transactions(bad)
+    assert _index_names(engine) == before
+    with Session(engine) as session:
+        assert session.scalars(select(TransactionRow)).all() == []
