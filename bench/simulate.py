@@ -38,6 +38,14 @@ def run() -> tuple[list[str], float, float]:
     return command, seconds, peak_mib
 
 
+def reference_seconds() -> float:
+    """Same-run reference: ``txguard --version``, the interpreter and CLI start-up alone."""
+    txguard = Path(sys.executable).parent / "txguard"
+    started = time.perf_counter()
+    subprocess.run([str(txguard), "--version"], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
 def figures(frame: pd.DataFrame) -> dict[str, str]:
     """The numbers to compare with SIMULATOR.md: 1.75 M rows, 0.84 % fraud, 9,600 and 80 a day."""
     days = frame["TX_TIME_DAYS"].nunique()
@@ -66,7 +74,11 @@ def main() -> int:
     frame = pd.read_parquet(OUT)
     for name, value in figures(frame).items():
         print(f"{name:>12}: {value}")
+    reference = reference_seconds()
     print(f"{'wall':>12}: {seconds:.1f} s")
+    print(
+        f"{'reference':>12}: {reference:.2f} s for `txguard --version`; ratio {seconds / reference:.1f}"
+    )
     print(f"{'peak RSS':>12}: {peak_mib:.0f} MiB")
     print(f"{'reproduce':>12}: {shlex.join(command)}")
     measured = {
