@@ -122,6 +122,16 @@ def test_the_anonymised_layout_keeps_its_features(
     assert row.card_token is None and row.amount == pytest.approx(120.0)
 
 
+def test_an_id_prefix_lets_files_with_the_same_ids_coexist(
+    txguard: Txguard, small_simulation: pd.DataFrame, isolated_env: Path, db_url: str
+) -> None:
+    path = isolated_env / "day.csv"
+    small_simulation.head(10).to_csv(path, index=False)
+    assert "10 transactions" in txguard("import", "--data", path, "--id-prefix", "bank-a:").output
+    assert "10 transactions" in txguard("import", "--data", path, "--id-prefix", "bank-b:").output
+    assert _count(db_url, TransactionRow) == 20
+
+
 def _bad_row(frame: pd.DataFrame, column: str, value: object) -> pd.DataFrame:
     bad = frame.head(20).astype({column: object})
     bad.loc[11, column] = value

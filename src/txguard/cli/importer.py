@@ -23,6 +23,12 @@ def import_data(
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", min=1, help="Rows read and written per batch.")
     ] = 200_000,
+    id_prefix: Annotated[
+        str,
+        typer.Option(
+            "--id-prefix", help="Put before every transaction id (files whose ids restart at 0)."
+        ),
+    ] = "",
 ) -> None:
     """Import transactions and labels; importing the same file again adds nothing."""
     from datetime import timedelta
@@ -36,6 +42,7 @@ def import_data(
             tokeniser=runtime.tokeniser,
             label_delay=timedelta(days=label_delay_days),
             chunk_rows=chunk_rows,
+            id_prefix=id_prefix,
         )
     typer.echo(
         f"{report.path}: {report.layout} layout, {report.rows_read:,} rows read, "

@@ -42,8 +42,13 @@ def import_file(
     tokeniser: Tokeniser,
     label_delay: timedelta = timedelta(days=7),
     chunk_rows: int = 200_000,
+    id_prefix: str = "",
 ) -> ImportReport:
-    """Import ``path``; labels count as known ``label_delay`` after their transaction."""
+    """Import ``path``; labels count as known ``label_delay`` after their transaction.
+
+    ``id_prefix`` is put before every transaction id, so that files whose ids restart at 0
+    (the anonymised layout numbers its rows) can be imported side by side.
+    """
     started = time.perf_counter()
     data = open_data_file(path)
     ensure_schema_current(engine)
@@ -51,6 +56,8 @@ def import_file(
     try:
         with engine.begin() as connection, bulk.bulk_load(connection) as writer:
             for chunk in data.chunks(rows=chunk_rows):
+                if id_prefix:
+                    chunk["transaction_id"] = id_prefix + chunk["transaction_id"]
                 rows += len(chunk)
                 added += writer.insert_transactions(_transactions(chunk, tokeniser))
                 labels += writer.insert_labels(_labels(chunk, label_delay))
