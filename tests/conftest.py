@@ -1,3 +1,8 @@
 """Shared fixtures live in tests/fixtures/, one module per area."""
 
-pytest_plugins = ["tests.fixtures.db", "tests.fixtures.cli", "tests.fixtures.data"]
+pytest_plugins = [
+    "tests.fixtures.db",
+    "tests.fixtures.cli",
+    "tests.fixtures.data",
+    "tests.fixtures.featurestore",
+]
