@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.data",
     "tests.fixtures.featurestore",
+    "tests.fixtures.redis",
 ]

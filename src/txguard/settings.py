@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     db_pool_recycle_s: int = Field(1800, gt=0)
     db_connect_timeout_s: int = Field(5, ge=1)
     db_statement_timeout_ms: int = Field(30_000, ge=0, description="0 disables the limit.")
+    model_dir: Path | None = Field(
+        None, description="Where model artifacts are kept; default: data_dir/models."
+    )
     redis_url: SecretStr | None = None
     kafka_bootstrap: str | None = None
     token_key: SecretStr = Field(
@@ -109,6 +112,11 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.data_dir / 'txguard.db'}"
+
+    @property
+    def artifact_dir(self) -> Path:
+        """The model artifact directory in force."""
+        return self.model_dir if self.model_dir is not None else self.data_dir / "models"
 
     def masked(self) -> dict[str, str]:
         """Every setting as text, secrets replaced so the output can be pasted in a ticket."""

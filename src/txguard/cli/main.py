@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from txguard import __version__
-from txguard.cli import config, demo, importer, migrate, simulate
+from txguard.cli import config, demo, detection, importer, migrate, models, simulate
 
 app = typer.Typer(
     name="txguard",
@@ -19,6 +19,10 @@ app.add_typer(migrate.app, name="migrate")
 app.command("simulate")(simulate.simulate)
 app.command("import")(importer.import_data)
 app.command("demo")(demo.demo)
+app.command("train")(detection.train)
+app.command("replay")(detection.replay)
+app.command("backtest")(detection.backtest)
+app.add_typer(models.app, name="models")
 
 
 def _show_version(value: bool) -> None:

@@ -6,7 +6,8 @@ not a ``TxguardError`` is a bug and surfaces as one.
 
     TxguardError
     ├── InputError            bad input from a user or a file (CLI exit 2, HTTP 422)
-    │   └── DataFileError     (files) a data file that cannot be read as a transaction file
+    │   ├── DataFileError     (files) a data file that cannot be read as a transaction file
+    │   └── RuleError         (domain.rules) a rule or watch list that cannot be saved or run
     ├── NotFoundError         a named thing does not exist (HTTP 404)
     ├── ConfigurationError    settings that cannot work (refuse to start)
     └── StorageError          (store) the database refused or could not be reached

@@ -2,27 +2,11 @@
 
 from datetime import date
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from txguard.features.batch import time_order
+from tests.fixtures.featureframes import feature_frame
 from txguard.simulation import SimulationParams, simulate
-
-
-def feature_frame(simulated: pd.DataFrame) -> pd.DataFrame:
-    """A simulator frame as the feature frame, in processing order."""
-    frame = pd.DataFrame(
-        {
-            "transaction_id": simulated["TRANSACTION_ID"].astype(str),
-            "time_ms": simulated["TX_DATETIME"].astype("datetime64[ms]").astype(np.int64),
-            "amount": simulated["TX_AMOUNT"].astype(np.float64),
-            "card": simulated["CUSTOMER_ID"].astype(str).astype(object),
-            "terminal": simulated["TERMINAL_ID"].astype(str).astype(object),
-            "is_fraud": simulated["TX_FRAUD"].astype(np.float64),
-        }
-    )
-    return frame.iloc[time_order(frame["time_ms"])].reset_index(drop=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Feature state backends shared between processes, behind the core's ``StateStore`` protocol."""

@@ -1,0 +1,1 @@
+"""Machine-learned models: the supervised fraud model and the unsupervised anomaly model."""

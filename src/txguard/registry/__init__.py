@@ -1,0 +1,1 @@
+"""Model governance: versions stored as verified artifacts, and which one serves."""

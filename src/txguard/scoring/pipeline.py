@@ -1,0 +1,200 @@
+"""The one scoring pipeline: validate, features, rules, models, decide (DESIGN.md "data flow").
+
+The HTTP API, the stream worker and ``txguard replay`` all call this object. ``score``
+handles one transaction at authorisation time; ``score_many`` handles a batch in order,
+updating the feature state one transaction at a time (so every transaction sees exactly
+the history before it) but calling the models once for the batch, which is what makes a
+replay of millions of transactions fast.
+
+Without a usable model the pipeline keeps scoring with rules alone and says so
+(``degraded``), because declining every payment, or approving every one, is worse.
+"""
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from txguard.domain.rules import RuleHit
+from txguard.domain.transactions import Transaction
+from txguard.features.definitions import FEATURE_NAMES
+from txguard.features.online import FeatureInput, OnlineFeatures
+from txguard.models.artifact import ModelBundle
+from txguard.models.explain import top_contributions
+from txguard.rules import RuleSet
+from txguard.scoring.decision import DecisionResult, decide, explanation, risk_score
+
+_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
+NO_MODEL = "no model is active: decisions use the rules only"
+
+
+@dataclass
+class _Scored:
+    """A transaction's features and rule hits, waiting for the model's scores."""
+
+    tx: Transaction
+    values: list[float]
+    hits: list[RuleHit]
+    started: float
+
+
+class ScoringPipeline:
+    """Features, rules and the active model version, wired once and called per transaction."""
+
+    def __init__(
+        self,
+        features: OnlineFeatures,
+        rules: RuleSet,
+        bundle: ModelBundle | None = None,
+        *,
+        degraded_reason: str | None = None,
+    ) -> None:
+        self.features = features
+        self.rules = rules
+        self.bundle = bundle
+        self.degraded_reason = degraded_reason or (NO_MODEL if bundle is None else None)
+        self._columns = _columns(bundle)
+
+    @property
+    def degraded(self) -> bool:
+        """True when decisions are made with less than the full pipeline."""
+        return self.degraded_reason is not None
+
+    def score(self, tx: Transaction, *, explain: bool | None = None) -> DecisionResult:
+        """One transaction, now: the authorisation-time path."""
+        return self.score_many([tx], explain=explain)[0]
+
+    def score_many(
+        self,
+        batch: Sequence[Transaction],
+        *,
+        explain: bool | None = None,
+        before_each: Callable[[Transaction], None] | None = None,
+    ) -> list[DecisionResult]:
+        """A batch in time order; ``explain`` None explains only reviews and blocks.
+
+        ``before_each`` runs before each transaction's features (a replay releases the
+        labels that have become known by then).
+        """
+        pending = []
+        for tx in batch:
+            if before_each is not None:
+                before_each(tx)
+            pending.append(self._prepare(tx))
+        if not pending:
+            return []
+        matrix = self._matrix(pending)
+        probability, anomaly = self._model_scores(matrix)
+        results = []
+        for i, item in enumerate(pending):
+            p = None if probability is None else float(probability[i])
+            a = None if anomaly is None else float(anomaly[i])
+            results.append(self._result(item, p, a, matrix[i], explain))
+        return results
+
+    def add_label(self, tx: Transaction, fraud: bool) -> None:
+        """A reported label; it reaches the features once it is older than the label delay."""
+        self.features.add_label(tx.transaction_id, tx.terminal_id, tx.time_ms, fraud)
+
+    def _prepare(self, tx: Transaction) -> _Scored:
+        started = time.perf_counter()
+        feature_input = FeatureInput(
+            tx.transaction_id, tx.time_ms, tx.amount, tx.card_token, tx.terminal_id
+        )
+        values, ratio = self.features.compute(feature_input)
+        self.features.record(feature_input, ratio)
+        hits = self.rules.evaluate(_rule_values(tx, values)) if self.rules.names else []
+        return _Scored(tx, values, hits, started)
+
+    def _matrix(self, pending: list[_Scored]) -> np.ndarray:
+        names, extras = self._columns
+        rows = np.array([item.values for item in pending], dtype=np.float64)
+        picked = rows[:, names]
+        if not extras:
+            return picked
+        more = np.array(
+            [[item.tx.extras.get(n, math.nan) for n in extras] for item in pending],
+            dtype=np.float64,
+        )
+        return np.hstack([picked, more])
+
+    def _model_scores(self, matrix: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        bundle = self.bundle
+        if bundle is None:
+            return None, None
+        probability = bundle.fraud.probability(matrix) if bundle.fraud is not None else None
+        anomaly = None
+        if bundle.anomaly is not None:
+            if len(matrix) == 1:
+                anomaly = np.array([bundle.anomaly.score_one(matrix[0].tolist())])
+            else:
+                anomaly = bundle.anomaly.score(matrix)
+        return probability, anomaly
+
+    def _result(
+        self,
+        item: _Scored,
+        probability: float | None,
+        anomaly: float | None,
+        row: np.ndarray,
+        explain: bool | None,
+    ) -> DecisionResult:
+        bundle = self.bundle
+        thresholds = bundle.thresholds if bundle is not None else None
+        score = probability if probability is not None else anomaly
+        decision = decide(score, thresholds, item.hits)
+        result = DecisionResult(
+            transaction_id=item.tx.transaction_id,
+            decision=decision,
+            risk_score=risk_score(score, item.hits),
+            fraud_probability=probability,
+            anomaly_score=anomaly,
+            model_version=bundle.version if bundle is not None else None,
+            degraded=self.degraded,
+            rule_hits=item.hits,
+        )
+        wanted = explain if explain is not None else result.is_fraud
+        if wanted:
+            factors = None
+            if bundle is not None and bundle.fraud is not None:
+                contributions = bundle.fraud.contributions(row.reshape(1, -1))[0, :-1]
+                factors = top_contributions(
+                    bundle.feature_names, row.tolist(), contributions.tolist()
+                )
+            result.explanation = explanation(
+                decision, score, thresholds, item.hits, factors, self.degraded_reason
+            )
+        result.processing_time_ms = (time.perf_counter() - item.started) * 1000.0
+        return result
+
+
+def _columns(bundle: ModelBundle | None) -> tuple[list[int], list[str]]:
+    """Where the model's inputs come from: engine features by index, then pass-through extras."""
+    if bundle is None:
+        return [], []
+    names = [_INDEX[n] for n in bundle.feature_names if n in _INDEX]
+    extras = [n for n in bundle.feature_names if n not in _INDEX]
+    if list(bundle.feature_names) != [FEATURE_NAMES[i] for i in names] + extras:
+        raise ValueError("a model must read the engine's features before pass-through ones")
+    return names, extras
+
+
+def _rule_values(tx: Transaction, values: list[float]) -> dict[str, object]:
+    """What a rule may read: the transaction's fields and every feature."""
+    named: dict[str, object] = dict(zip(FEATURE_NAMES, values, strict=True))
+    named.update(tx.extras)
+    named.update(
+        transaction_id=tx.transaction_id,
+        amount=tx.amount,
+        timestamp=tx.occurred_at,
+        card_id=tx.card_token,
+        terminal_id=tx.terminal_id,
+        merchant_category=tx.merchant_category,
+        country=tx.country,
+        card_home_country=tx.card_home_country,
+        currency=tx.currency,
+        channel=tx.channel,
+    )
+    return named
