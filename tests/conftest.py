@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.data",
     "tests.fixtures.featurestore",
+    "tests.fixtures.models",
     "tests.fixtures.redis",
 ]

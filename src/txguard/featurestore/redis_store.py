@@ -26,15 +26,16 @@ from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import KeyT
 
-from txguard.domain.errors import TxguardError
+from txguard.domain.errors import ConfigurationError, TxguardError
 
 Event = tuple[int, str, str, float, int]
 """``(time_ms, event_id, tag, value, flag)``, as in ``txguard.features.state``."""
 
 DEFAULT_NAMESPACE = "txguard:fs:"
 DEFAULT_TTL_SECONDS = 40 * 86_400
-"""Longer than any feature looks back (30 days plus the label delay), so expiry only ever
-removes state of cards and terminals that went quiet, even if no process evicts."""
+"""Each write restarts its key's clock, so expiry only removes cards and terminals quiet for
+longer than any feature looks back, even if no process ever evicts. That reach is 35 days
+with the default 7-day label delay (``horizon_ms``); a longer delay needs a longer TTL."""
 
 _BATCH = 500
 _DOWN = (RedisConnectionError, RedisTimeoutError)
@@ -52,7 +53,8 @@ return '[' .. table.concat(parts, ',') .. ']'
 _WRITE = """
 local ttl = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
-  local time, width, member, keep = ARGV[4 * i - 2], tonumber(ARGV[4 * i - 1]), ARGV[4 * i], ARGV[4 * i + 1]
+  local time, width = ARGV[4 * i - 2], tonumber(ARGV[4 * i - 1])
+  local member, keep = ARGV[4 * i], ARGV[4 * i + 1]
   local head = string.sub(member, 1, width)
   local held = false
   for _, other in ipairs(redis.call('ZRANGEBYSCORE', key, time, time)) do
@@ -140,7 +142,7 @@ class RedisStore:
         ttl_seconds: int | None = DEFAULT_TTL_SECONDS,
     ) -> None:
         if ttl_seconds is not None and ttl_seconds <= 0:
-            raise ValueError(f"ttl_seconds must be positive or None, not {ttl_seconds}")
+            raise ConfigurationError(f"ttl_seconds must be positive or None, got {ttl_seconds}")
         self.client = client
         self.namespace = namespace
         self.ttl_seconds = ttl_seconds

@@ -6,6 +6,7 @@ towards fraud is a risk factor; one that pushes away is a protective factor.
 """
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,14 +32,16 @@ def _num(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+_WINDOW_WORDS = {"1h": "hour", "1d": "day", "7d": "7 days", "28d": "28 days", "30d": "30 days"}
+
 _PHRASES: dict[str, Callable[[float], str]] = {
     "amount": lambda v: f"amount is {_num(v, 2)}",
+    "log_amount": lambda v: f"amount is {_num(math.expm1(v), 2)}",
+    "hour": lambda v: f"paid at {int(v):02d}:00-{int(v):02d}:59 UTC",
     "card_amount_ratio_30d": lambda v: f"amount is {_num(v, 1)} × this card's 30-day average",
     "card_amount_zscore_30d": lambda v: (
         f"amount is {_num(v, 1)} standard deviations from this card's usual spending"
     ),
-    "card_tx_count_1h": lambda v: f"{_num(v)} transactions on this card in the last hour",
-    "card_tx_count_1d": lambda v: f"{_num(v)} transactions on this card in the last day",
     "card_large_count_7d": lambda v: f"{_num(v)} unusually large amounts on this card this week",
     "card_terminal_seen_30d": lambda v: (
         "terminal is new to this card"
@@ -48,20 +51,36 @@ _PHRASES: dict[str, Callable[[float], str]] = {
     "card_seconds_since_prev": lambda v: (
         f"{_num(v / 60, 1)} minutes since the card's previous payment"
     ),
-    "terminal_fraud_count_28d": lambda v: (
-        f"terminal had {_num(v)} confirmed frauds in the last 28 days"
-    ),
-    "terminal_fraud_count_7d": lambda v: f"terminal had {_num(v)} confirmed frauds in a week",
-    "terminal_fraud_count_1d": lambda v: f"terminal had {_num(v)} confirmed frauds in a day",
-    "terminal_fraud_rate_28d": lambda v: (
-        f"{_num(100 * v, 1)}% of this terminal's payments were fraud"
-    ),
     "terminal_days_since_fraud": lambda v: (
         f"terminal's latest confirmed fraud was {_num(v, 1)} days before"
     ),
     "is_night": lambda v: "paid at night" if v else "paid during the day",
     "is_weekend": lambda v: "paid at the weekend" if v else "paid on a weekday",
 }
+
+_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[float, str], str]], ...] = (
+    (
+        re.compile(r"card_tx_count_(\w+)"),
+        lambda v, w: f"{_num(v)} payments on this card in the last {w}",
+    ),
+    (re.compile(r"card_amount_sum_(\w+)"), lambda v, w: f"card spent {_num(v, 2)} in the last {w}"),
+    (
+        re.compile(r"card_amount_mean_(\w+)"),
+        lambda v, w: f"card's average payment over the last {w} is {_num(v, 2)}",
+    ),
+    (
+        re.compile(r"terminal_tx_count_(\w+)"),
+        lambda v, w: f"{_num(v)} payments at this terminal in the last {w}",
+    ),
+    (
+        re.compile(r"terminal_fraud_count_(\w+)"),
+        lambda v, w: f"terminal had {_num(v)} confirmed frauds over {w} (labels 7+ days old)",
+    ),
+    (
+        re.compile(r"terminal_fraud_rate_(\w+)"),
+        lambda v, w: f"{_num(100 * v, 1)}% of this terminal's payments over {w} were fraud",
+    ),
+)
 
 
 def phrase(feature: str, value: float | None) -> str:
@@ -71,6 +90,10 @@ def phrase(feature: str, value: float | None) -> str:
     speak = _PHRASES.get(feature)
     if speak is not None:
         return speak(value)
+    for pattern, say in _PATTERNS:
+        match = pattern.fullmatch(feature)
+        if match:
+            return say(value, _WINDOW_WORDS.get(match.group(1), match.group(1)))
     return f"{_description(feature)}: {_num(value, 2)}"
 
 
@@ -103,12 +126,13 @@ def _clean(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def confidence(probability: float, review: float, block: float) -> str:
-    """How sure the decision is: far from every threshold is "high"."""
-    edges = [t for t in (review, block) if t <= 1.0]
-    if not edges:
+def confidence(probability: float) -> str:
+    """How sure the model is either way: a calibrated 0.996 or 0.004 are both "high".
+
+    >>> confidence(0.004), confidence(0.3), confidence(0.55)
+    ('high', 'medium', 'low')
+    """
+    certainty = max(probability, 1.0 - probability)
+    if certainty >= 0.9:
         return "high"
-    nearest = min(abs(probability - t) / max(t, 1e-6) for t in edges)
-    if nearest >= 0.5:
-        return "high"
-    return "medium" if nearest >= 0.15 else "low"
+    return "medium" if certainty >= 0.65 else "low"

@@ -93,14 +93,11 @@ class RuleSet:
         hits: list[RuleHit] = []
         for fires, hit in self._checks:
             try:
-                if fires(values) is True:
-                    hits.append(hit)
-            except (
-                TypeError,
-                ValueError,
-                ArithmeticError,
-            ):  # pragma: no cover - readers prevent it
-                continue  # a value of an unexpected type must not stop the other rules
+                fired = fires(values) is True
+            except (TypeError, ValueError, ArithmeticError):  # pragma: no cover
+                fired = False  # the readers prevent it; were they wrong, other rules still run
+            if fired:
+                hits.append(hit)
         return hits
 
 

@@ -90,11 +90,7 @@ def explanation(
 ) -> dict[str, Any]:
     """The analyst's view: risk and protective factors in words, rules, confidence, advice."""
     risk, protective = factors if factors is not None else ([], [])
-    sure = (
-        confidence(score, thresholds.review, thresholds.block)
-        if score is not None and thresholds is not None
-        else "low"
-    )
+    sure = confidence(score) if score is not None else "low"
     return {
         "risk_factors": [c.text for c in risk] + [hit.reason for hit in hits],
         "protective_factors": [c.text for c in protective],
@@ -104,6 +100,9 @@ def explanation(
         ],
         "top_features": [c.to_dict() for c in risk + protective],
         "confidence": sure,
+        "thresholds": None
+        if thresholds is None
+        else {"review": thresholds.review, "block": thresholds.block},
         "recommendation": _RECOMMENDATIONS[decision],
         "degraded_reason": degraded_reason,
     }

@@ -39,6 +39,19 @@ def replay(
     rules alone would have said (``rules_score``, ``rules_decision``), ``time_ms``, ``card``,
     ``amount`` and ``is_fraud``.
     """
+    part, results = replay_decisions(history, pipeline, score_start, score_end)
+    return _scored_frame(part, results)
+
+
+def replay_decisions(
+    history: History,
+    pipeline: ScoringPipeline,
+    score_start: date,
+    score_end: date,
+    *,
+    explain: bool | None = False,
+) -> tuple[pd.DataFrame, list[DecisionResult]]:
+    """The scoring window's rows and their full decisions (explained if asked)."""
     engine = pipeline.features
     engine.store.clear()
     labels = DelayedLabels(delay_ms(engine.config))
@@ -57,12 +70,12 @@ def replay(
         batch = rows[start : start + BATCH]
         results += pipeline.score_many(
             [r.tx for r in batch],
-            explain=False,
+            explain=explain,
             before_each=lambda tx: labels.release(tx.time_ms, engine),
         )
         for r in batch:
             labels.add(r.tx.transaction_id, r.tx.terminal_id, r.tx.time_ms, r.fraud)
-    return _scored_frame(frame.iloc[warm:stop], results)
+    return frame.iloc[warm:stop], results
 
 
 def _feature_input(tx: Transaction) -> FeatureInput:

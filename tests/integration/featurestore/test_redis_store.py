@@ -1,19 +1,21 @@
 """The Redis feature store as scoring processes use it: shared, bounded in time, and exact."""
 
+import uuid
 from collections.abc import Iterator
 from datetime import date
 
 import pandas as pd
 import pytest
 import redis
-
 from tests.fixtures.featureframes import feature_frame
 from tests.fixtures.redis import REDIS_URL
+
+from txguard.domain.errors import ConfigurationError
 from txguard.features.definitions import FEATURE_NAMES
 from txguard.features.online import FeatureInput, OnlineFeatures
 from txguard.features.replay import replay_features
 from txguard.features.state import Append, MemoryStore
-from txguard.featurestore.redis_store import FeatureStoreUnavailable, RedisStore
+from txguard.featurestore.redis_store import FeatureStoreUnavailable, RedisStore, _Script
 from txguard.simulation import SimulationParams, simulate
 
 pytestmark = pytest.mark.redis
@@ -89,6 +91,11 @@ def test_keys_expire_after_the_ttl(redis_client, redis_namespace):
     assert redis_client.ttl(redis_namespace + "t:2") == -1
 
 
+def test_a_ttl_must_be_positive():
+    with pytest.raises(ConfigurationError, match="ttl_seconds"):
+        RedisStore(redis.Redis(), ttl_seconds=0)
+
+
 def test_default_ttl_outlives_every_window(redis_client, redis_namespace):
     RedisStore(redis_client, redis_namespace).write([Append("t:1", (10, "a", "", 0.0, 0), 0)])
     assert redis_client.ttl(redis_namespace + "t:1") > 37 * 86_400
@@ -113,6 +120,12 @@ def test_a_client_that_decodes_responses_works_too(redis_namespace):
     assert store.read(["c:x"], [0]) == [[event]]
     assert store.size() == 1 and store.evict(1_800_000_000_000) == 1
     client.close()
+
+
+def test_a_script_the_server_has_not_seen_is_loaded_on_first_use(redis_client):
+    token = uuid.uuid4().hex
+    script = _Script(redis_client, f"return '{token}'")
+    assert script([], []) == token.encode() and script([], []) == token.encode()
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
-
 from tests.fixtures.featureframes import feature_frame
+
 from txguard.simulation import SimulationParams, simulate
 
 

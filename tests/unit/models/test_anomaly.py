@@ -8,6 +8,7 @@ outliers that stop at shallow leaves and training rows that reach the deepest on
 """
 
 import io
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,6 +238,15 @@ def edited(values: npt.NDArray[Any], index: int, value: Any) -> npt.NDArray[Any]
     return copy
 
 
+def with_raw_member(data: bytes, name: str) -> bytes:
+    """The archive with one member's .npy content replaced by plain bytes."""
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as archive:
+        for member in source.namelist():
+            archive.writestr(member, b"hello" if member == name else source.read(member))
+    return target.getvalue()
+
+
 def single_npy() -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, np.arange(3))
@@ -287,6 +297,20 @@ CORRUPTIONS = {
         "different lengths",
     ),
     "no format": (lambda b: bytes_with(b, format=None), "no 'format' array"),
+    "raw member": (lambda b: with_raw_member(b, "roots.npy"), "'roots' is not a .npy array"),
+    "NaN fill": (
+        lambda b: bytes_with(b, fill_values=lambda f: edited(f, 0, np.nan)),
+        "fill_values must hold 3 finite numbers",
+    ),
+    "max_samples": (lambda b: bytes_with(b, max_samples=np.array(0)), "max_samples is 0"),
+    "two parents": (
+        lambda b: bytes_with(b, children_right=lambda c: edited(c, 0, 1)),
+        "two parents",
+    ),
+    "infinite leaf": (
+        lambda b: bytes_with(b, path_length=lambda p: edited(p, -1, np.inf)),
+        "path_length is not finite",
+    ),
 }
 
 
@@ -330,6 +354,12 @@ def test_fit_refuses_unusable_input(
 ) -> None:
     with pytest.raises(AnomalyModelError, match=message):
         AnomalyModel.fit(rows, feature_names, **kwargs)
+
+
+def test_a_column_never_observed_still_fits() -> None:
+    model = AnomalyModel.fit(np.full((30, 2), np.nan), ["a", "b"], n_estimators=3)
+    assert model.fill_values.tolist() == [0.0, 0.0]
+    assert model.score_one([np.nan, np.nan]) == model.score(np.zeros((1, 2)))[0]
 
 
 def test_scoring_refuses_rows_of_the_wrong_width(main_case: tuple[Any, Any, Any]) -> None:
