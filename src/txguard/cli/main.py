@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from txguard import __version__
-from txguard.cli import config, demo, detection, importer, migrate, models, simulate
+from txguard.cli import config, demo, detection, importer, migrate, models, rules, simulate
 
 app = typer.Typer(
     name="txguard",
@@ -23,6 +23,8 @@ app.command("train")(detection.train)
 app.command("replay")(detection.replay)
 app.command("backtest")(detection.backtest)
 app.add_typer(models.app, name="models")
+app.add_typer(rules.rules_app, name="rules")
+app.add_typer(rules.lists_app, name="lists")
 
 
 def _show_version(value: bool) -> None:
