@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from txguard.cli.errors import reports_errors
-from txguard.cli.options import AlertsPerDay, DataFile, LabelDelay, parse_day
+from txguard.cli.options import AlertsPerDay, DataFile, LabelDelay, parse_day, parse_period
 from txguard.cli.runtime import command_runtime
 from txguard.domain.errors import InputError
 
@@ -33,7 +33,7 @@ def train(
     from txguard.scoring.history import load_history
     from txguard.scoring.trainer import train as train_model
 
-    start, end = parse_day(train_start, "--train-start"), parse_day(train_end, "--train-end")
+    start, end = parse_period(train_start, train_end, "--train-start", "--train-end")
     with command_runtime() as runtime:
         ensure_schema_current(runtime.engine)
         history = load_history(data)
@@ -60,9 +60,9 @@ def _report_training(bundle: "ModelBundle", activated: bool, notes: list[str]) -
     for name in ("validation_auc_roc", "validation_average_precision"):
         if name in bundle.metrics:
             typer.echo(f"  {name.replace('_', ' ')}: {bundle.metrics[name]:.3f}")
+    block = f"block >= {t.block:.4f}" if t.block <= 1.0 else "the model never blocks alone"
     typer.echo(
-        f"  thresholds for {t.alerts_per_day:g} alerts a day: review >= {t.review:.4f}, "
-        f"block >= {t.block:.4f}"
+        f"  thresholds for {t.alerts_per_day:g} alerts a day: review >= {t.review:.4f}, {block}"
     )
     for note in notes:
         typer.echo(f"  note: {note}")
@@ -95,7 +95,7 @@ def replay(
     from txguard.scoring.replay import OUTPUT_COLUMNS
     from txguard.scoring.replay import replay as run_replay
 
-    start, end = parse_day(score_start, "--score-start"), parse_day(score_end, "--score-end")
+    start, end = parse_period(score_start, score_end, "--score-start", "--score-end")
     if out.suffix.lower() != ".csv":
         raise InputError(f"--out must name a .csv file, got '{out}'")
     with command_runtime() as runtime:
@@ -171,8 +171,11 @@ def _human(report: dict[str, Any]) -> str:
     for name in ("model", "rules_only", "anomaly_only"):
         part = report[name]
         metrics = part.get("metrics")
+        if not part.get("available"):
+            lines.append(f"{name}: not available ({part.get('reason', 'no score')})")
+            continue
         if not metrics:
-            lines.append(f"{name}: not available")
+            lines.append(f"{name}: scored, but the file has no labels to measure it with")
             continue
         lines.append(
             f"{name}: AUC {_f(metrics['auc_roc'])}  AP {_f(metrics['average_precision'])}  "

@@ -17,6 +17,14 @@ def parse_day(value: str, flag: str) -> date:
         raise InputError(f"{flag} must be a date as YYYY-MM-DD, got '{value}'") from exc
 
 
+def parse_period(start: str, end: str, start_flag: str, end_flag: str) -> tuple[date, date]:
+    """Two inclusive calendar days, in order, or an error naming the flags."""
+    first, last = parse_day(start, start_flag), parse_day(end, end_flag)
+    if last < first:
+        raise InputError(f"{end_flag} {last} is before {start_flag} {first}")
+    return first, last
+
+
 DataFile = Annotated[
     Path, typer.Option("--data", help="CSV or Parquet file, simulator or anonymised layout.")
 ]

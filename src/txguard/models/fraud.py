@@ -93,6 +93,12 @@ class FraudModel:
         """Calibrated fraud probabilities of a 2-D array of feature rows."""
         return self.calibration.probability(self.margin(features))
 
+    def probability_one(self, row: list[float]) -> float:
+        """The calibrated probability of one row: the authorisation-time call."""
+        features = np.array(row, dtype=np.float64).reshape(1, -1)
+        margin = np.asarray(self.booster.predict(features, raw_score=True, num_threads=1))
+        return self.calibration.probability_one(float(margin[0]))
+
     def contributions(self, features: FloatArray) -> FloatArray:
         """Exact TreeSHAP contributions to the margin: one column per feature, then the bias."""
         result: FloatArray = np.asarray(

@@ -63,8 +63,28 @@ class ScoringPipeline:
         return self.degraded_reason is not None
 
     def score(self, tx: Transaction, *, explain: bool | None = None) -> DecisionResult:
-        """One transaction, now: the authorisation-time path."""
-        return self.score_many([tx], explain=explain)[0]
+        """One transaction, now: the authorisation-time path, with no batch machinery.
+
+        Gives exactly what ``score_many`` gives for the same transaction (a test checks).
+        """
+        item = self._prepare(tx)
+        row = self._row(item)
+        bundle = self.bundle
+        probability = anomaly = None
+        if bundle is not None:
+            if bundle.fraud is not None:
+                probability = bundle.fraud.probability_one(row)
+            if bundle.anomaly is not None:
+                anomaly = bundle.anomaly.score_one(row)
+        return self._result(item, probability, anomaly, np.asarray(row), explain)
+
+    def _row(self, item: _Scored) -> list[float]:
+        names, extras = self._columns
+        values = item.values
+        row = [values[i] for i in names]
+        if extras:
+            row += [item.tx.extras.get(n, math.nan) for n in extras]
+        return row
 
     def score_many(
         self,
@@ -125,12 +145,7 @@ class ScoringPipeline:
         if bundle is None:
             return None, None
         probability = bundle.fraud.probability(matrix) if bundle.fraud is not None else None
-        anomaly = None
-        if bundle.anomaly is not None:
-            if len(matrix) == 1:
-                anomaly = np.array([bundle.anomaly.score_one(matrix[0].tolist())])
-            else:
-                anomaly = bundle.anomaly.score(matrix)
+        anomaly = bundle.anomaly.score(matrix) if bundle.anomaly is not None else None
         return probability, anomaly
 
     def _result(
