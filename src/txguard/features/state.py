@@ -7,6 +7,7 @@ the same, and one contract suite proves they do. Times are integer milliseconds,
 edges compare exactly on every backend.
 """
 
+import sys
 from bisect import bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -136,3 +137,21 @@ class MemoryStore:
     def clear(self) -> None:
         """See ``StateStore.clear``."""
         self._series.clear()
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the state (lists, tuples, numbers, strings; shared ones once).
+
+        Walks everything, so it is for health checks and benchmarks, not the hot path.
+        """
+        seen: set[int] = set()
+        total = sys.getsizeof(self._series)
+        for key, series in self._series.items():
+            total += sys.getsizeof(key) + sys.getsizeof(series)
+            total += sys.getsizeof(series.times) + sys.getsizeof(series.events)
+            for event in series.events:
+                total += sys.getsizeof(event)
+                for part in event:
+                    if id(part) not in seen:
+                        seen.add(id(part))
+                        total += sys.getsizeof(part)
+        return total

@@ -147,7 +147,7 @@ class SingleRowPredictor:
         self._out_pointer = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
         _safe_call(
             _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
-                booster._handle,
+                booster._handle,  # noqa: SLF001 -- the C API needs the booster handle
                 ctypes.c_int(_PREDICT_RAW_SCORE),
                 ctypes.c_int(0),
                 ctypes.c_int(-1),

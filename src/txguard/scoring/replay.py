@@ -60,12 +60,12 @@ def replay_decisions(
     times = frame["time_ms"].to_numpy()
     warm = int(np.searchsorted(times, lo, side="left"))
     stop = int(np.searchsorted(times, hi, side="left"))
-    for row in _rows(history, 0, warm):
+    for row in transactions(history, 0, warm):
         labels.release(row.tx.time_ms, engine)
-        engine.process(_feature_input(row.tx))
+        engine.process(feature_input(row.tx))
         labels.add(row.tx.transaction_id, row.tx.terminal_id, row.tx.time_ms, row.fraud)
     results: list[DecisionResult] = []
-    rows = list(_rows(history, warm, stop))
+    rows = list(transactions(history, warm, stop))
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         results += pipeline.score_many(
@@ -78,11 +78,13 @@ def replay_decisions(
     return frame.iloc[warm:stop], results
 
 
-def _feature_input(tx: Transaction) -> FeatureInput:
+def feature_input(tx: Transaction) -> FeatureInput:
+    """What the features read of a transaction."""
     return FeatureInput(tx.transaction_id, tx.time_ms, tx.amount, tx.card_token, tx.terminal_id)
 
 
-def _rows(history: History, start: int, stop: int) -> Iterator[_Row]:
+def transactions(history: History, start: int, stop: int) -> Iterator[_Row]:
+    """Rows ``start:stop`` of the history as transactions, with whether each is a fraud."""
     part = history.frame.iloc[start:stop]
     fraud = (part["is_fraud"].to_numpy(dtype=np.float64, na_value=np.nan) == 1).tolist()
     extras = [part[name].tolist() for name in history.extras]
