@@ -37,12 +37,18 @@ test: lint ## Lint, then every test with branch coverage (fails under 85%)
 test-fast: install ## Unit tests only, no coverage
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 
-demo: install ## Simulate, migrate, import and summarise in the embedded database under ./var
+demo: install ## Simulate, migrate, import, train and explain decisions in the embedded database
 	$(BIN)/txguard demo
 
-bench: install ## Simulator and import benchmarks (writes bench/out, see bench/RESULTS.md)
+bench: install ## Every benchmark of bench/RESULTS.md (writes bench/out; about 30 minutes)
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/import_postgres.py
+	$(BIN)/python bench/detection_quality.py
+	$(BIN)/python bench/replay_throughput.py
+	$(BIN)/python bench/scoring_latency.py
+	$(BIN)/python bench/anomaly_single_row.py
+	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/featurestore_redis.py
 
 clean: ## Remove the virtual environment, caches and ./var
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
