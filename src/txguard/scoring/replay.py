@@ -15,7 +15,7 @@ import pandas as pd
 
 from txguard.domain.transactions import EPOCH, Transaction
 from txguard.features.online import FeatureInput, delay_ms
-from txguard.features.replay import DelayedLabels
+from txguard.features.replay import DelayedLabels, feature_inputs
 from txguard.scoring.decision import DecisionResult, decide, risk_score
 from txguard.scoring.history import History, day_bounds_ms
 from txguard.scoring.pipeline import ScoringPipeline
@@ -60,10 +60,10 @@ def replay_decisions(
     times = frame["time_ms"].to_numpy()
     warm = int(np.searchsorted(times, lo, side="left"))
     stop = int(np.searchsorted(times, hi, side="left"))
-    for row in transactions(history, 0, warm):
-        labels.release(row.tx.time_ms, engine)
-        engine.process(feature_input(row.tx))
-        labels.add(row.tx.transaction_id, row.tx.terminal_id, row.tx.time_ms, row.fraud)
+    for tx, fraud in feature_inputs(frame.iloc[:warm]):
+        labels.release(tx.time_ms, engine)
+        engine.process(tx)
+        labels.add(tx.transaction_id, tx.terminal, tx.time_ms, fraud)
     results: list[DecisionResult] = []
     rows = list(transactions(history, warm, stop))
     for start in range(0, len(rows), BATCH):
