@@ -17,10 +17,11 @@ from txguard.features.definitions import (
     FEATURE_NAMES,
     HISTORY,
     LABEL_WINDOWS,
+    RECENT_LABELS,
     TERMINAL_WINDOWS,
     FeatureConfig,
 )
-from txguard.features.online import LARGE_ABOVE, MS, delay_ms, horizon_ms
+from txguard.features.online import LARGE_ABOVE, MS, SPREAD_CHECK, delay_ms, horizon_ms
 
 BATCH_COLUMNS = ("transaction_id", "time_ms", "amount", "card", "terminal", "is_fraud")
 """The frame ``compute_batch`` reads; ``card``, ``terminal`` and ``is_fraud`` may be null."""
@@ -167,7 +168,7 @@ def _variances(groups: "_Groups", a: np.ndarray, lo: np.ndarray) -> np.ndarray:
     mean_y = groups.range_sums(y)(lo, i) / count
     variance: np.ndarray = groups.range_sums(y * y)(lo, i) / count - mean_y * mean_y
     mean = shift + mean_y
-    for row in np.flatnonzero((i - lo >= 2) & (variance < 1e-3 * mean * mean)):
+    for row in np.flatnonzero((i - lo >= 2) & (variance < SPREAD_CHECK * mean * mean)):
         variance[row] = float(np.var(a[lo[row] : row]))
     return variance
 
@@ -228,12 +229,47 @@ def _terminal_features(
         seen = seen_end - np.searchsorted(groups.keys, start, side="right")
         out[f"terminal_fraud_count_{name}"] = frauds.astype(np.float64)
         out[f"terminal_fraud_rate_{name}"] = np.where(seen > 0, frauds / np.maximum(seen, 1), 0.0)
-    longest = int(max(LABEL_WINDOWS.values()) * MS)
-    latest_index = fraud_end - 1
-    latest = fraud[np.maximum(latest_index, 0)] if len(fraud) else np.zeros(len(i), np.int64)
-    usable = (latest_index >= 0) & (latest > end - longest)
-    out["terminal_days_since_fraud"] = np.where(usable, (groups.keys - latest) / _DAY_MS, np.nan)
+    out.update(_fraud_history(groups, fraud, end, seen_end, fraud_end))
     return {name: _scatter_rows(groups.scatter(v, len(rows)), rows, n) for name, v in out.items()}
+
+
+def _fraud_history(
+    groups: _Groups, fraud: np.ndarray, end: np.ndarray, seen_end: np.ndarray, fraud_end: np.ndarray
+) -> dict[str, np.ndarray]:
+    """When the frauds of the longest label window began and ended, and their recent share.
+
+    ``end`` is each row's label cut-off (its key less the delay); ``seen_end`` and
+    ``fraud_end`` count the terminal's transactions and frauds up to it.
+    """
+    oldest = end - int(max(LABEL_WINDOWS.values()) * MS)
+    first = np.searchsorted(fraud, oldest, side="right")
+    usable = first < fraud_end
+    padded = np.concatenate((fraud, [0])) if len(fraud) else np.zeros(1, np.int64)
+    latest, since = padded[np.maximum(fraud_end - 1, 0)], padded[first]
+    since_first = seen_end - np.searchsorted(groups.keys, since, side="left")
+    labelled = np.searchsorted(groups.keys, oldest, side="right")
+    recent = labelled < seen_end
+    start = groups.keys[np.minimum(np.maximum(seen_end - RECENT_LABELS, labelled), len(end) - 1)]
+    recent_frauds = fraud_end - np.searchsorted(fraud, start, side="left")
+    recent_seen = seen_end - np.searchsorted(groups.keys, start, side="left")
+    return {
+        "terminal_days_since_fraud": np.where(usable, (groups.keys - latest) / _DAY_MS, np.nan),
+        "terminal_days_since_first_fraud": np.where(
+            usable, (groups.keys - since) / _DAY_MS, np.nan
+        ),
+        "terminal_fraud_share_since_first": np.where(
+            usable, _share(fraud_end - first, since_first), np.nan
+        ),
+        f"terminal_fraud_share_last{RECENT_LABELS}": np.where(
+            recent, _share(recent_frauds, recent_seen), np.nan
+        ),
+    }
+
+
+def _share(frauds: np.ndarray, transactions: np.ndarray) -> np.ndarray:
+    """Vectorised ``online.fraud_share``."""
+    result: np.ndarray = frauds / np.maximum(np.maximum(transactions, frauds), 1)
+    return result
 
 
 def _fraud_keys(

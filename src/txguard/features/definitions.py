@@ -9,13 +9,14 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-FEATURE_SET_VERSION = "1"
+FEATURE_SET_VERSION = "2"
 DAY = 86_400.0
 CARD_WINDOWS = {"1h": 3_600.0, "1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 TERMINAL_WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 LABEL_WINDOWS = {"1d": DAY, "7d": 7 * DAY, "28d": 28 * DAY}
 HISTORY = 30 * DAY  # the card's own history for ratios, z-scores and new terminals
 LARGE_RATIO = 3.0  # "unusually large": more than 3 x the card's 30-day average
+RECENT_LABELS = 5  # the terminal's latest labelled transactions, for its current fraud share
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,24 @@ def _terminal() -> list[FeatureDefinition]:
     return out + [
         FeatureDefinition(
             "terminal_days_since_fraud", "days since the terminal's latest confirmed fraud", True
-        )
+        ),
+        FeatureDefinition(
+            "terminal_days_since_first_fraud",
+            "days since the terminal's earliest confirmed fraud over 28d: how long an attack has"
+            " lasted",
+            True,
+        ),
+        FeatureDefinition(
+            "terminal_fraud_share_since_first",
+            "share of the terminal's transactions that were fraud since that earliest fraud",
+            True,
+        ),
+        FeatureDefinition(
+            f"terminal_fraud_share_last{RECENT_LABELS}",
+            f"share of fraud among the terminal's latest {RECENT_LABELS} transactions with usable"
+            " labels (over 28d)",
+            True,
+        ),
     ]
 
 

@@ -8,8 +8,9 @@ leak into a score earlier than it would in production.
 """
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from operator import countOf, itemgetter, mul
 
 from txguard.features.definitions import (
     CARD_WINDOWS,
@@ -18,6 +19,7 @@ from txguard.features.definitions import (
     HISTORY,
     LABEL_WINDOWS,
     LARGE_RATIO,
+    RECENT_LABELS,
     TERMINAL_WINDOWS,
     FeatureConfig,
 )
@@ -29,9 +31,53 @@ _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _CARD_WINDOWS_MS = sorted(((int(w * MS), n) for n, w in CARD_WINDOWS.items()), reverse=True)
 _TERMINAL_WINDOWS_MS = [(int(w * MS), n) for n, w in TERMINAL_WINDOWS.items()]
 _LABEL_WINDOWS_MS = [(int(w * MS), n) for n, w in LABEL_WINDOWS.items()]
+_LONGEST_LABEL_MS = max(w for w, _ in _LABEL_WINDOWS_MS)
 _HISTORY_MS = int(HISTORY * MS)
 _DAY_MS = int(DAY * MS)
+_WEEK_MS = 7 * _DAY_MS
 _HOUR_MS = 3_600 * MS
+
+# Where each feature goes, looked up once: the hot path never formats a name.
+_CARD_SLOTS = tuple(
+    (
+        width,
+        _INDEX[f"card_tx_count_{name}"],
+        _INDEX[f"card_amount_sum_{name}"],
+        _INDEX[f"card_amount_mean_{name}"],
+    )
+    for width, name in sorted(_CARD_WINDOWS_MS)
+)
+_TERMINAL_SLOTS = tuple(
+    (width, _INDEX[f"terminal_tx_count_{name}"]) for width, name in _TERMINAL_WINDOWS_MS
+)
+_LABEL_SLOTS = tuple(
+    (width, _INDEX[f"terminal_fraud_count_{name}"], _INDEX[f"terminal_fraud_rate_{name}"])
+    for width, name in _LABEL_WINDOWS_MS
+)
+_AMOUNT_AT = _INDEX["amount"]
+_LOG_AMOUNT_AT = _INDEX["log_amount"]
+_HOUR_AT = _INDEX["hour"]
+_WEEKEND_AT = _INDEX["is_weekend"]
+_NIGHT_AT = _INDEX["is_night"]
+_RATIO_AT = _INDEX["card_amount_ratio_30d"]
+_ZSCORE_AT = _INDEX["card_amount_zscore_30d"]
+_GAP_AT = _INDEX["card_seconds_since_prev"]
+_LARGE_AT = _INDEX["card_large_count_7d"]
+_SEEN_AT = _INDEX["card_terminal_seen_30d"]
+_SINCE_FRAUD_AT = _INDEX["terminal_days_since_fraud"]
+_SINCE_FIRST_AT = _INDEX["terminal_days_since_first_fraud"]
+_SHARE_SINCE_FIRST_AT = _INDEX["terminal_fraud_share_since_first"]
+_SHARE_RECENT_AT = _INDEX[f"terminal_fraud_share_last{RECENT_LABELS}"]
+
+# Fields of an ``Event``, read by C-level maps rather than Python loops.
+_TIME = itemgetter(0)
+_TAG = itemgetter(2)
+_VALUE = itemgetter(3)
+_FLAG = itemgetter(4)
+
+SPREAD_CHECK = 1e-3
+"""Below this variance-to-squared-mean ratio, the one-pass variance is recomputed in two passes
+(both paths do), since the sum of squares then cancels too many digits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +93,10 @@ class FeatureInput:
 
 def horizon_ms(config: FeatureConfig) -> int:
     """How far back any feature looks: older state is never read again."""
-    longest_label = max(w for w, _ in _LABEL_WINDOWS_MS)
     return max(
-        _HISTORY_MS, max(w for w, _ in _TERMINAL_WINDOWS_MS), delay_ms(config) + longest_label
+        _HISTORY_MS,
+        max(w for w, _ in _TERMINAL_WINDOWS_MS),
+        delay_ms(config) + _LONGEST_LABEL_MS,
     )
 
 
@@ -62,60 +109,58 @@ def time_features(time_ms: int, values: list[float]) -> None:
     """Hour of day, weekend and night flags, in UTC."""
     hour = (time_ms // _HOUR_MS) % 24
     weekday = (time_ms // _DAY_MS + 3) % 7  # 1970-01-01 was a Thursday
-    values[_INDEX["hour"]] = float(hour)
-    values[_INDEX["is_weekend"]] = 1.0 if weekday >= 5 else 0.0
-    values[_INDEX["is_night"]] = 1.0 if hour <= 6 else 0.0
+    values[_HOUR_AT] = float(hour)
+    values[_WEEKEND_AT] = 1.0 if weekday >= 5 else 0.0
+    values[_NIGHT_AT] = 1.0 if hour <= 6 else 0.0
 
 
 def card_features(tx: FeatureInput, history: list[Event], values: list[float]) -> float:
     """The card's windows (current included) and its previous 30 days; returns the ratio.
 
-    ``history`` holds the card's previous events of the last 30 days, oldest first.
+    ``history`` holds the card's previous events of the last 30 days, oldest first. Windows
+    are found by bisection and summed by C-level maps, so the cost grows slowly with history.
     """
     t, amount = tx.time_ms, tx.amount
-    count = 0
-    total = 0.0
-    large_7d = seen = 0
-    windows = iter(_CARD_WINDOWS_MS[::-1])
-    width, name = next(windows)
-    week = t - 7 * _DAY_MS
-    for event in reversed(history):
-        when = event[0]
-        while name and when <= t - width:
-            _put_window(values, name, count + 1, total + amount)
-            width, name = next(windows, (0, ""))
-        count += 1
-        total += event[3]
-        if event[4] and when > week:
-            large_7d += 1
-        if event[2] == tx.terminal:
-            seen += 1
-    while name:
-        _put_window(values, name, count + 1, total + amount)
-        width, name = next(windows, (0, ""))
-    values[_INDEX["card_large_count_7d"]] = float(large_7d)
-    values[_INDEX["card_terminal_seen_30d"]] = float(seen) if tx.terminal is not None else NAN
-    values[_INDEX["card_seconds_since_prev"]] = (t - history[-1][0]) / MS if history else NAN
-    return _against_history(amount, count, total, history, values)
-
-
-def _put_window(values: list[float], name: str, count: int, total: float) -> None:
-    values[_INDEX[f"card_tx_count_{name}"]] = float(count)
-    values[_INDEX[f"card_amount_sum_{name}"]] = total
-    values[_INDEX[f"card_amount_mean_{name}"]] = total / count
-
-
-def _against_history(
-    amount: float, count: int, total: float, history: list[Event], values: list[float]
-) -> float:
-    variance = NAN
-    if count >= 2:
-        mean = total / count
-        variance = sum((e[3] - mean) * (e[3] - mean) for e in history) / count
-    ratio, zscore = history_stats(amount, count, total, variance)
-    values[_INDEX["card_amount_ratio_30d"]] = ratio
-    values[_INDEX["card_amount_zscore_30d"]] = zscore
+    n = len(history)
+    amounts = list(map(_VALUE, history))
+    end = n
+    running = 0.0
+    for width, count_at, sum_at, mean_at in _CARD_SLOTS:  # shortest window first
+        start = bisect_right(history, t - width, key=_TIME)
+        running += sum(amounts[start:end])
+        end = start
+        count = n - start + 1
+        total = running + amount
+        values[count_at] = float(count)
+        values[sum_at] = total
+        values[mean_at] = total / count
+    week = bisect_right(history, t - _WEEK_MS, key=_TIME)
+    values[_LARGE_AT] = float(sum(map(_FLAG, history[week:])))
+    if tx.terminal is not None:
+        values[_SEEN_AT] = float(countOf(map(_TAG, history), tx.terminal))
+    values[_GAP_AT] = (t - history[-1][0]) / MS if history else NAN
+    previous = running + sum(amounts[:end])  # the whole history, should it reach further
+    ratio, zscore = history_stats(amount, n, previous, history_variance(amounts, previous))
+    values[_RATIO_AT] = ratio
+    values[_ZSCORE_AT] = zscore
     return ratio
+
+
+def history_variance(amounts: list[float], total: float) -> float:
+    """Population variance of ``amounts`` (whose sum is ``total``); NaN for fewer than two.
+
+    One pass over the sum of squares, or two passes when the spread is tiny against the
+    mean (see ``SPREAD_CHECK``); the batch path follows the same rule.
+    """
+    count = len(amounts)
+    if count < 2:
+        return NAN
+    mean = total / count
+    squares: float = sum(map(mul, amounts, amounts))
+    variance = squares / count - mean * mean
+    if variance < SPREAD_CHECK * mean * mean:
+        variance = sum((a - mean) * (a - mean) for a in amounts) / count
+    return variance
 
 
 def history_stats(amount: float, count: int, total: float, variance: float) -> tuple[float, float]:
@@ -149,30 +194,46 @@ def is_large(ratio: float) -> bool:
 def terminal_features(
     t: int, delay: int, seen: list[Event], frauds: list[Event], values: list[float]
 ) -> None:
-    """Terminal counts (current included) and fraud counts and rates over delayed windows.
+    """Terminal counts (current included) and fraud counts, rates and shares over delayed windows.
 
-    ``frauds`` are the reported frauds of the terminal, keyed by when they happened.
+    ``seen`` are the terminal's previous transactions and ``frauds`` its reported frauds, both
+    keyed by when they happened, oldest first. Only frauds and transactions at least ``delay``
+    old are read for the label features, and only those of the longest label window.
     """
-    times = [e[0] for e in seen]
-    for width, name in _TERMINAL_WINDOWS_MS:
-        values[_INDEX[f"terminal_tx_count_{name}"]] = float(_count_after(times, t - width) + 1)
+    times = list(map(_TIME, seen))
+    n = len(times)
+    for width, count_at in _TERMINAL_SLOTS:
+        values[count_at] = float(n - bisect_right(times, t - width) + 1)
     end = t - delay
-    usable = [e[0] for e in frauds if e[0] <= end]
-    for width, name in _LABEL_WINDOWS_MS:
+    fraud_times = list(map(_TIME, frauds))
+    seen_end = bisect_right(times, end)
+    fraud_end = bisect_right(fraud_times, end)
+    for width, count_at, rate_at in _LABEL_SLOTS:
         start = end - width
-        fraud_count = sum(1 for when in usable if when > start)
-        tx_count = sum(1 for when in times if start < when <= end)
-        values[_INDEX[f"terminal_fraud_count_{name}"]] = float(fraud_count)
-        values[_INDEX[f"terminal_fraud_rate_{name}"]] = fraud_count / tx_count if tx_count else 0.0
-    longest = max(w for w, _ in _LABEL_WINDOWS_MS)
-    latest = max((when for when in usable if when > end - longest), default=None)
-    values[_INDEX["terminal_days_since_fraud"]] = (
-        (t - latest) / _DAY_MS if latest is not None else NAN
-    )
+        fraud_count = fraud_end - bisect_right(fraud_times, start)
+        tx_count = seen_end - bisect_right(times, start)
+        values[count_at] = float(fraud_count)
+        values[rate_at] = fraud_count / tx_count if tx_count else 0.0
+    oldest = end - _LONGEST_LABEL_MS
+    first = bisect_right(fraud_times, oldest)
+    if first < fraud_end:
+        values[_SINCE_FRAUD_AT] = (t - fraud_times[fraud_end - 1]) / _DAY_MS
+        since = fraud_times[first]
+        values[_SINCE_FIRST_AT] = (t - since) / _DAY_MS
+        values[_SHARE_SINCE_FIRST_AT] = fraud_share(
+            fraud_end - first, seen_end - bisect_left(times, since)
+        )
+    labelled = bisect_right(times, oldest)
+    if labelled < seen_end:
+        since = times[max(seen_end - RECENT_LABELS, labelled)]
+        values[_SHARE_RECENT_AT] = fraud_share(
+            fraud_end - bisect_left(fraud_times, since), seen_end - bisect_left(times, since)
+        )
 
 
-def _count_after(times: list[int], start: int) -> int:
-    return len(times) - bisect_right(times, start)
+def fraud_share(frauds: int, transactions: int) -> float:
+    """Frauds among a terminal's transactions; never above 1, even for labels of unseen ones."""
+    return frauds / max(transactions, frauds)
 
 
 class OnlineFeatures:
@@ -183,14 +244,14 @@ class OnlineFeatures:
         self.config = config or FeatureConfig()
         self._delay = delay_ms(self.config)
         self._horizon = horizon_ms(self.config)
-        self._fraud_horizon = self._delay + max(w for w, _ in _LABEL_WINDOWS_MS)
+        self._fraud_horizon = self._delay + _LONGEST_LABEL_MS
         self._last_evict = -(2**62)
 
     def compute(self, tx: FeatureInput) -> tuple[list[float], float]:
         """The feature values, in ``FEATURE_NAMES`` order, and the card ratio (for ``record``)."""
         values = [NAN] * len(FEATURE_NAMES)
-        values[_INDEX["amount"]] = tx.amount
-        values[_INDEX["log_amount"]] = math.log1p(tx.amount)
+        values[_AMOUNT_AT] = tx.amount
+        values[_LOG_AMOUNT_AT] = math.log1p(tx.amount)
         time_features(tx.time_ms, values)
         keys, after = self._reads(tx)
         found = self.store.read(keys, after) if keys else []

@@ -10,6 +10,7 @@ calibration never changes the ranking.
 import ctypes
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -19,13 +20,22 @@ from lightgbm.libpath import _LIB
 from sklearn.linear_model import LogisticRegression
 
 FloatArray = np.ndarray
+DEFAULT_BINS = 255
+"""LightGBM's own number of histogram bins per feature."""
 _PREDICT_RAW_SCORE = 1  # C_API_PREDICT_RAW_SCORE in LightGBM's c_api.h
 _DTYPE_FLOAT64 = 1  # C_API_DTYPE_FLOAT64
 
 
 @dataclass(frozen=True)
 class TreeParams:
-    """Model size and learning settings; small enough that exact TreeSHAP stays under 1 ms."""
+    """Model size and learning settings; small enough that exact TreeSHAP stays under 1 ms.
+
+    200 trees of 15 leaves cost about 0.4 ms of TreeSHAP per row. The L2 penalty on leaf
+    values keeps the few hundred frauds of a training week from being fitted one by one.
+    ``fine_features`` get far more histogram bins than the others: amounts matter to the
+    cent at a fraud boundary (a card limit, a rule's threshold), and with 255 quantile bins
+    the rare large amounts share bins tens of units wide.
+    """
 
     num_trees: int = 200
     num_leaves: int = 15
@@ -33,11 +43,18 @@ class TreeParams:
     min_child_samples: int = 40
     feature_fraction: float = 0.8
     bagging_fraction: float = 0.8
+    l2_penalty: float = 10.0
+    fine_features: tuple[str, ...] = ("amount", "log_amount")
+    fine_bins: int = 4095
     seed: int = 0
 
-    def lightgbm(self) -> dict[str, object]:
-        """The LightGBM parameters, pinned for a deterministic result on any machine."""
-        return {
+    def lightgbm(self, feature_names: Sequence[str] = ()) -> dict[str, object]:
+        """The LightGBM parameters, pinned for a deterministic result on any machine.
+
+        With ``feature_names`` (the training columns, in order), ``fine_features`` among them
+        get ``fine_bins`` bins.
+        """
+        params: dict[str, object] = {
             "objective": "binary",
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
@@ -45,12 +62,20 @@ class TreeParams:
             "feature_fraction": self.feature_fraction,
             "bagging_fraction": self.bagging_fraction,
             "bagging_freq": 1,
+            "lambda_l2": self.l2_penalty,
+            "min_data_in_bin": 1,
             "seed": self.seed,
             "deterministic": True,
             "force_row_wise": True,
             "num_threads": 1,
             "verbosity": -1,
         }
+        if any(name in self.fine_features for name in feature_names):
+            params["max_bin_by_feature"] = [
+                self.fine_bins if name in self.fine_features else DEFAULT_BINS
+                for name in feature_names
+            ]
+        return params
 
 
 @dataclass(frozen=True)
@@ -183,4 +208,4 @@ def train_booster(
     if len(np.unique(labels)) < 2:
         raise ValueError("training needs both frauds and genuine transactions in the window")
     data = lgb.Dataset(features, label=labels, feature_name=list(names), params={"verbosity": -1})
-    return lgb.train(params.lightgbm(), data, num_boost_round=params.num_trees)
+    return lgb.train(params.lightgbm(names), data, num_boost_round=params.num_trees)

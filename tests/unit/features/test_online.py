@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from txguard.features.definitions import FEATURE_NAMES, FeatureConfig, describe
-from txguard.features.online import FeatureInput, OnlineFeatures, history_stats
+from txguard.features.online import (
+    FeatureInput,
+    OnlineFeatures,
+    history_stats,
+    history_variance,
+)
 from txguard.features.state import MemoryStore
 
 START = datetime(2018, 4, 2, 12, 0, tzinfo=UTC)  # a Monday
@@ -109,5 +114,47 @@ def test_history_stats_degenerate_cases():
     assert ratio == 1.0 and math.isnan(zscore)
 
 
+def test_history_variance_keeps_its_digits_when_the_spread_is_tiny():
+    amounts = [1e6, 1e6 + 0.01, 1e6 + 0.02]
+    assert history_variance(amounts, sum(amounts)) == pytest.approx(0.01**2 * 2 / 3, rel=1e-6)
+    assert history_variance([4.0, 8.0], 12.0) == 4.0
+    assert math.isnan(history_variance([4.0], 4.0))
+
+
 def test_every_feature_is_described_for_analysts():
     assert all(describe(name) for name in FEATURE_NAMES)
+
+
+def test_an_attack_on_a_terminal_is_dated_from_its_first_usable_fraud(engine):
+    for day in range(7):  # one payment a day on T2; days 0 and 5 turn out to be fraud
+        engine.process(_tx(day, START + timedelta(days=day), 10.0, card=f"c{day}", terminal="T2"))
+    for day in (0, 5):
+        engine.add_label(f"tx{day}", "T2", _ms(START + timedelta(days=day)), fraud=True)
+    f = _named(engine.process(_tx(9, START + timedelta(days=13, hours=12), 10.0, terminal="T2")))
+    assert f["terminal_days_since_fraud"] == pytest.approx(8.5)
+    assert f["terminal_days_since_first_fraud"] == pytest.approx(13.5)
+    assert f["terminal_fraud_share_since_first"] == pytest.approx(2 / 7)  # days 0..6
+    assert f["terminal_fraud_share_last5"] == pytest.approx(1 / 5)  # days 2..6
+
+
+def test_the_fraud_share_since_the_first_fraud_counts_only_labelled_payments(engine):
+    for day in range(4):
+        engine.process(_tx(day, START + timedelta(days=day), 10.0, card=f"c{day}"))
+    for day in (1, 2):
+        engine.add_label(f"tx{day}", "T1", _ms(START + timedelta(days=day)), fraud=True)
+    f = _named(engine.process(_tx(9, START + timedelta(days=10), 10.0)))
+    assert f["terminal_days_since_first_fraud"] == pytest.approx(9.0)
+    assert f["terminal_fraud_share_since_first"] == pytest.approx(2 / 3)  # days 1, 2 and 3
+    assert f["terminal_fraud_share_last5"] == pytest.approx(2 / 4)  # only 4 are labelled
+    fresh = _named(engine.process(_tx(10, START + timedelta(days=10), 10.0, terminal="T3")))
+    for name in ("terminal_days_since_first_fraud", "terminal_fraud_share_last5"):
+        assert math.isnan(fresh[name]), name
+
+
+def test_a_terminal_without_usable_fraud_has_a_zero_share_but_no_attack_age(engine):
+    engine.process(_tx(1, START, 10.0))
+    engine.add_label("tx1", "T1", _ms(START), fraud=False)
+    f = _named(engine.process(_tx(2, START + timedelta(days=8), 10.0)))
+    assert f["terminal_fraud_share_last5"] == 0.0
+    assert math.isnan(f["terminal_days_since_first_fraud"])
+    assert math.isnan(f["terminal_fraud_share_since_first"])

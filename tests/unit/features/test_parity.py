@@ -27,6 +27,8 @@ def test_every_feature_online_equals_batch_on_100k_transactions(parity_history):
     assert _mismatches(online, compute_batch(parity_history)) == {}
     assert online["terminal_fraud_count_28d"].max() > 0, "labels reached the features"
     assert online["card_large_count_7d"].max() > 0
+    assert online["terminal_fraud_share_last5"].between(0.0, 1.0).any()
+    assert (online["terminal_fraud_share_since_first"] < 1.0).any()
 
 
 def test_parity_holds_with_unknown_cards_terminals_and_labels(causal_history):
