@@ -181,6 +181,13 @@ def _human(report: dict[str, Any]) -> str:
             f"{name}: AUC {_f(metrics['auc_roc'])}  AP {_f(metrics['average_precision'])}  "
             f"CP@{metrics['k']} {_f(metrics['card_precision_at_k'])}"
         )
+        handbook = part.get("metrics_handbook_rule")
+        if handbook:
+            lines.append(
+                f"  (with the handbook's known-card rule: AUC {_f(handbook['auc_roc'])}  "
+                f"AP {_f(handbook['average_precision'])}  "
+                f"CP@{metrics['k']} {_f(handbook['card_precision_at_k'])})"
+            )
         policy = part["policy"]
         lines.append(
             f"  {policy['alerts_per_day']:.1f} alerts a day, precision {_f(policy['precision'])}, "

@@ -28,7 +28,8 @@ One deliberate difference from the handbook's code: SIMULATOR.md removes the car
 fraud at any time from the first training day up to the day before the test day, while the
 handbook's ``get_train_test_set`` only removes those whose fraud is at least the delay
 period old. Our rule removes more cards, so CP@k is not inflated by cards the bank has
-already blocked.
+already blocked. ``evaluate(..., known_after_days=7)`` applies the handbook's rule instead,
+so figures can be set beside the published ones.
 """
 
 from collections.abc import Hashable, Iterable
@@ -123,8 +124,15 @@ def evaluate(
     test_end: date,
     first_train_day: date,
     top_k: int = 100,
+    known_after_days: int = 0,
 ) -> Metrics:
     """AUC ROC, Average Precision and CP@k over the test days ``test_start..test_end``.
+
+    ``known_after_days`` 0 is SIMULATOR.md's rule (a card with a fraud on any earlier day is
+    blocked); the label delay (7) gives the handbook's code's rule, where a card is blocked
+    only once its fraud is at least that many days older than the test day's start, i.e.
+    once its label has arrived. Reporting both lets our figures be set beside the
+    published ones.
 
     ``scored`` may hold more than the test days; rows outside them are ignored (with a
     note). ``history`` holds the labelled transactions from which known-compromised cards are
@@ -135,7 +143,11 @@ def evaluate(
     _require_columns(history, HISTORY_COLUMNS, "history")
     start_ms = _epoch_ms(test_start)
     test, notes = _test_rows(scored, start_ms, _epoch_ms(test_end + timedelta(days=1)))
-    known = _is_known_compromised(test, history, _epoch_ms(first_train_day), start_ms)
+    if known_after_days < 0:
+        raise InputError(f"known_after_days: must be 0 or more, got {known_after_days}")
+    known = _is_known_compromised(
+        test, history, _epoch_ms(first_train_day), start_ms, known_after_days * DAY_MS
+    )
     remaining = test.loc[~known]
     auc, ap, ranking_notes = _ranking_metrics(remaining)
     days = (test_end - test_start).days + 1
@@ -221,13 +233,13 @@ def _first_fraud_ms(history: pd.DataFrame, first_day_ms: int) -> pd.Series:
 
 
 def _is_known_compromised(
-    test: pd.DataFrame, history: pd.DataFrame, first_day_ms: int, start_ms: int
+    test: pd.DataFrame, history: pd.DataFrame, first_day_ms: int, start_ms: int, lag_ms: int
 ) -> np.ndarray:
-    """For each test row, whether its card had a fraud before the row's test day began."""
+    """For each test row, whether its card had a fraud ``lag_ms`` before its test day began."""
     first = _first_fraud_ms(history, first_day_ms)
     first_fraud = test["card"].map(first).to_numpy(dtype=float, na_value=np.inf)
     day_start = start_ms + test["day"].to_numpy(dtype=np.int64) * DAY_MS
-    known: np.ndarray = first_fraud < day_start
+    known: np.ndarray = first_fraud < day_start - lag_ms
     return known
 
 

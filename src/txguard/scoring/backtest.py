@@ -124,6 +124,19 @@ def _measure(
             top_k=plan.top_k,
         )
         result["metrics"] = metrics.to_dict()
+        handbook = evaluate(
+            frame,
+            history.frame,
+            test_start=plan.test_start,
+            test_end=plan.test_end,
+            first_train_day=plan.train_start,
+            top_k=plan.top_k,
+            known_after_days=round(plan.label_delay_days),
+        )
+        result["metrics_handbook_rule"] = {
+            name: getattr(handbook, name)
+            for name in ("auc_roc", "average_precision", "card_precision_at_k", "transactions")
+        }
         policy = policy_outcome(
             frame, review_cost=plan.review_cost, fraud_loss_share=plan.fraud_loss_share, days=days
         )

@@ -127,6 +127,21 @@ def test_cards_with_an_earlier_fraud_leave_the_later_test_days() -> None:
     assert [(d.cards, d.frauds) for d in metrics.per_day] == [(3, 1), (1, 0)]
 
 
+def test_the_handbook_rule_blocks_a_card_only_once_its_label_has_arrived() -> None:
+    scored = frame([("recent", TEST, 0.9, 1), ("old", TEST, 0.8, 1), ("ok", TEST, 0.1, 0)])
+    past = history([("recent", TEST - timedelta(days=3)), ("old", TEST - timedelta(days=9))])
+    protocol = run(scored, past)
+    handbook = evaluate(
+        scored, past, test_start=TEST, test_end=TEST, first_train_day=TRAIN, known_after_days=7
+    )
+    assert protocol.removed_known_compromised == 2
+    assert handbook.removed_known_compromised == 1
+    assert (handbook.transactions, handbook.frauds) == (2, 1)
+    with pytest.raises(InputError, match="known_after_days"):
+        evaluate(scored, past, test_start=TEST, test_end=TEST, first_train_day=TRAIN,
+                 known_after_days=-1)  # fmt: skip
+
+
 def test_card_precision_divides_by_k_even_with_fewer_cards() -> None:
     # Handbook: len(detected) / top_k. Three cards, the one compromised card on top.
     scored = frame(
