@@ -8,7 +8,7 @@ import typer
 
 from txguard.cli.errors import reports_errors
 from txguard.cli.options import AlertsPerDay, DataFile, LabelDelay, parse_day, parse_period
-from txguard.cli.runtime import command_runtime
+from txguard.cli.runtime import migrated_runtime
 from txguard.domain.errors import InputError
 
 if TYPE_CHECKING:
@@ -27,15 +27,13 @@ def train(
     ] = False,
 ) -> None:
     """Train a model version on the labelled days of a file and register it."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.models.training import TrainingOptions
     from txguard.registry import service as registry
     from txguard.scoring.history import load_history
     from txguard.scoring.trainer import train as train_model
 
     start, end = parse_period(train_start, train_end, "--train-start", "--train-end")
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         history = load_history(data)
         bundle = train_model(
             history,
@@ -87,7 +85,6 @@ def replay(
     from txguard.features.definitions import FeatureConfig
     from txguard.features.online import OnlineFeatures
     from txguard.features.state import MemoryStore
-    from txguard.ingest.service import ensure_schema_current
     from txguard.registry import service as registry
     from txguard.scoring import rulebook
     from txguard.scoring.history import load_history
@@ -98,8 +95,7 @@ def replay(
     start, end = parse_period(score_start, score_end, "--score-start", "--score-end")
     if out.suffix.lower() != ".csv":
         raise InputError(f"--out must name a .csv file, got '{out}'")
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         history = load_history(data)
         history.require_rows(start, end, "the scoring window")
         rulebook.ensure_default_rules(runtime.engine)

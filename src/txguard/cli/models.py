@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from txguard.cli.errors import reports_errors
-from txguard.cli.runtime import command_runtime
+from txguard.cli.runtime import migrated_runtime
 
 app = typer.Typer(
     help="List, inspect, activate and roll back model versions.", no_args_is_help=True
@@ -17,11 +17,9 @@ app = typer.Typer(
 @reports_errors
 def list_models() -> None:
     """Every registered version, newest first; the serving one is marked with *."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.registry import service as registry
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         rows = registry.list_versions(runtime.engine)
         active = registry.active_version(runtime.engine)
     if not rows:
@@ -45,11 +43,9 @@ def list_models() -> None:
 @reports_errors
 def show(version: Annotated[str, typer.Argument(help="The model version.")]) -> None:
     """A version's manifest: features, thresholds, training window, metrics, digest."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.registry import service as registry
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         row = registry.get_version(runtime.engine, version)
         active = registry.active_version(runtime.engine)
     typer.echo(
@@ -80,11 +76,9 @@ def show(version: Annotated[str, typer.Argument(help="The model version.")]) -> 
 @reports_errors
 def activate(version: Annotated[str, typer.Argument(help="The model version.")]) -> None:
     """Serve ``version`` from now on (its artifact is verified first)."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.registry import service as registry
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         registry.activate(runtime.engine, version, actor="cli")
     typer.echo(f"{version} is active")
 
@@ -93,10 +87,8 @@ def activate(version: Annotated[str, typer.Argument(help="The model version.")])
 @reports_errors
 def rollback() -> None:
     """Serve again the version that served before the current one."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.registry import service as registry
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         version = registry.rollback(runtime.engine, actor="cli")
     typer.echo(f"rolled back: {version} is active")

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from txguard.cli.errors import reports_errors
-from txguard.cli.runtime import command_runtime
+from txguard.cli.runtime import migrated_runtime
 from txguard.domain.enums import RuleAction
 
 if TYPE_CHECKING:
@@ -24,12 +24,10 @@ def list_rules(
     all_versions: Annotated[bool, typer.Option("--all", help="Also show disabled rules.")] = False,
 ) -> None:
     """The rules in force (latest version of each), with action, weight and expression."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.scoring import rulebook
     from txguard.store import rules as store
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         rulebook.ensure_default_rules(runtime.engine)
         rules = store.load_latest_rules(runtime.engine)
     for rule in rules:
@@ -54,11 +52,9 @@ def add_rule(
 ) -> None:
     """Save a rule (a new version if the name exists), after checking names and types."""
     from txguard.domain.rules import Rule
-    from txguard.ingest.service import ensure_schema_current
     from txguard.scoring import rulebook
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         rulebook.ensure_default_rules(runtime.engine)
         saved = rulebook.save_rule(
             runtime.engine, Rule(name, expression, action, weight, reason), ACTOR
@@ -70,11 +66,9 @@ def add_rule(
 @reports_errors
 def disable(name: Annotated[str, typer.Argument(help="The rule's name.")]) -> None:
     """Stop a rule from running; its history is kept."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.scoring import rulebook
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         rulebook.ensure_default_rules(runtime.engine)
         rule = rulebook.disable_rule(runtime.engine, name, ACTOR)
     typer.echo(f"disabled {rule.name} (v{rule.version})")
@@ -84,11 +78,9 @@ def disable(name: Annotated[str, typer.Argument(help="The rule's name.")]) -> No
 @reports_errors
 def show_lists() -> None:
     """Every watch list with its kind and number of values."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.store import rules as store
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         kinds = store.list_kinds(runtime.engine)
         contents = store.load_lists(runtime.engine)
     for name, kind in sorted(kinds.items()):
@@ -105,11 +97,9 @@ def create(
     description: Annotated[str | None, typer.Option("--description")] = None,
 ) -> None:
     """Create an empty watch list."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.scoring import rulebook
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         rulebook.create_list(runtime.engine, name, kind, ACTOR, description=description)
     typer.echo(f"created list {name}")
 
@@ -121,11 +111,9 @@ def add(
     values: Annotated[list[str], typer.Argument(help="Values to add (card ids are tokenised).")],
 ) -> None:
     """Add values to a list; card ids are stored only as tokens."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.scoring import rulebook
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         stored = _stored_values(runtime, name, values)
         added = rulebook.add_list_entries(runtime.engine, name, stored, ACTOR)
     typer.echo(f"added {added} new values to {name}")
@@ -138,11 +126,9 @@ def remove(
     values: Annotated[list[str], typer.Argument(help="Values to remove.")],
 ) -> None:
     """Remove values from a list."""
-    from txguard.ingest.service import ensure_schema_current
     from txguard.scoring import rulebook
 
-    with command_runtime() as runtime:
-        ensure_schema_current(runtime.engine)
+    with migrated_runtime() as runtime:
         stored = _stored_values(runtime, name, values)
         removed = rulebook.remove_list_entries(runtime.engine, name, stored)
     typer.echo(f"removed {removed} values from {name}")

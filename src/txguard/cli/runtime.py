@@ -15,3 +15,13 @@ def command_runtime() -> Iterator[Runtime]:
         yield runtime
     finally:
         runtime.close()
+
+
+@contextmanager
+def migrated_runtime() -> Iterator[Runtime]:
+    """The runtime of a command that reads or writes the database: the schema must be current."""
+    from txguard.ingest.service import ensure_schema_current
+
+    with command_runtime() as runtime:
+        ensure_schema_current(runtime.engine)
+        yield runtime

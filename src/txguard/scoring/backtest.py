@@ -19,7 +19,7 @@ from txguard.domain.errors import InputError
 from txguard.features.definitions import FeatureConfig
 from txguard.features.online import OnlineFeatures
 from txguard.features.state import MemoryStore
-from txguard.models.evaluation import evaluate, policy_outcome
+from txguard.models.evaluation import Metrics, evaluate, policy_outcome
 from txguard.models.training import TrainingOptions
 from txguard.rules import RuleSet
 from txguard.scoring.history import History
@@ -115,24 +115,8 @@ def _measure(
         return {"available": False, "reason": "no score of this kind"}
     result: dict[str, Any] = {"available": True}
     if history.has_labels:
-        metrics = evaluate(
-            frame,
-            history.frame,
-            test_start=plan.test_start,
-            test_end=plan.test_end,
-            first_train_day=plan.train_start,
-            top_k=plan.top_k,
-        )
-        result["metrics"] = metrics.to_dict()
-        handbook = evaluate(
-            frame,
-            history.frame,
-            test_start=plan.test_start,
-            test_end=plan.test_end,
-            first_train_day=plan.train_start,
-            top_k=plan.top_k,
-            known_after_days=round(plan.label_delay_days),
-        )
+        result["metrics"] = _evaluate(history, frame, plan, known_after_days=0).to_dict()
+        handbook = _evaluate(history, frame, plan, known_after_days=round(plan.label_delay_days))
         result["metrics_handbook_rule"] = {
             name: getattr(handbook, name)
             for name in ("auc_roc", "average_precision", "card_precision_at_k", "transactions")
@@ -142,3 +126,18 @@ def _measure(
         )
         result["policy"] = policy.to_dict()
     return result
+
+
+def _evaluate(
+    history: History, frame: pd.DataFrame, plan: BacktestPlan, *, known_after_days: int
+) -> Metrics:
+    """SIMULATOR.md's metrics; ``known_after_days`` picks which cards count as blocked."""
+    return evaluate(
+        frame,
+        history.frame,
+        test_start=plan.test_start,
+        test_end=plan.test_end,
+        first_train_day=plan.train_start,
+        top_k=plan.top_k,
+        known_after_days=known_after_days,
+    )
