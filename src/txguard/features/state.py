@@ -22,7 +22,7 @@ what the feature needs (the terminal, the amount, "was unusually large").
 """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built twice per transaction, treat as read-only
 class Append:
     """Add ``event`` to ``key``'s list and forget its events at or before ``keep_after_ms``.
 

@@ -7,7 +7,6 @@ held-out period, so ``fraud_probability`` means what it says; the mapping is mon
 calibration never changes the ranking.
 """
 
-import ctypes
 import math
 import threading
 from collections.abc import Sequence
@@ -15,15 +14,13 @@ from dataclasses import dataclass, field
 
 import lightgbm as lgb
 import numpy as np
-from lightgbm.basic import _safe_call
-from lightgbm.libpath import _LIB
 from sklearn.linear_model import LogisticRegression
+
+from txguard.models.single_row import SingleRowPredictor
 
 FloatArray = np.ndarray
 DEFAULT_BINS = 255
 """LightGBM's own number of histogram bins per feature."""
-_PREDICT_RAW_SCORE = 1  # C_API_PREDICT_RAW_SCORE in LightGBM's c_api.h
-_DTYPE_FLOAT64 = 1  # C_API_DTYPE_FLOAT64
 
 
 @dataclass(frozen=True)
@@ -125,7 +122,7 @@ class FraudModel:
         """Calibrated fraud probabilities of a 2-D array of feature rows."""
         return self.calibration.probability(self.margin(features))
 
-    def probability_one(self, row: list[float]) -> float:
+    def probability_one(self, row: Sequence[float] | np.ndarray) -> float:
         """The calibrated probability of one row: the authorisation-time call."""
         predictor = getattr(self._local, "predictor", None)
         if predictor is None:
@@ -153,52 +150,6 @@ class FraudModel:
         if tuple(booster.feature_name()) != feature_names:
             raise ValueError("the booster's features differ from the artifact's feature list")
         return cls(booster, feature_names, calibration)
-
-
-class SingleRowPredictor:
-    """LightGBM's own single-row fast path (``LGBM_BoosterPredictForMatSingleRowFast``).
-
-    ``Booster.predict`` spends most of a 1-row call in Python (parameters to text, array
-    checks); the C API prepares all that once, which cuts the call to a fraction. Its
-    buffers are not shared between threads, so each thread gets its own predictor. A test
-    checks it gives exactly ``Booster.predict``'s raw scores.
-    """
-
-    def __init__(self, booster: lgb.Booster, columns: int) -> None:
-        self._booster = booster  # keeps the model alive as long as the predictor
-        self._config = ctypes.c_void_p()
-        self._length = ctypes.c_int64(0)
-        self._out = np.zeros(1, dtype=np.float64)
-        self._out_pointer = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
-        _safe_call(
-            _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
-                booster._handle,  # noqa: SLF001 -- the C API needs the booster handle
-                ctypes.c_int(_PREDICT_RAW_SCORE),
-                ctypes.c_int(0),
-                ctypes.c_int(-1),
-                ctypes.c_int(_DTYPE_FLOAT64),
-                ctypes.c_int32(columns),
-                ctypes.c_char_p(b"num_threads=1"),
-                ctypes.byref(self._config),
-            )
-        )
-
-    def margin(self, row: list[float]) -> float:
-        """The raw score (log-odds) of one row."""
-        values = np.asarray(row, dtype=np.float64)
-        _safe_call(
-            _LIB.LGBM_BoosterPredictForMatSingleRowFast(
-                self._config,
-                values.ctypes.data_as(ctypes.c_void_p),
-                ctypes.byref(self._length),
-                self._out_pointer,
-            )
-        )
-        return float(self._out[0])
-
-    def __del__(self) -> None:
-        if self._config:
-            _LIB.LGBM_FastConfigFree(self._config)
 
 
 def train_booster(

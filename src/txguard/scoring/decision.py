@@ -14,7 +14,7 @@ from txguard.models.explain import Contribution, confidence
 from txguard.models.thresholds import Thresholds
 
 
-@dataclass
+@dataclass(slots=True)
 class DecisionResult:
     """What txguard answers for one transaction (DESIGN.md "Decision output")."""
 
@@ -52,7 +52,7 @@ class DecisionResult:
 
 def decide(score: float | None, thresholds: Thresholds | None, hits: Sequence[RuleHit]) -> Decision:
     """Rules can only make a decision stricter; the model decides on its own thresholds."""
-    actions = {hit.action for hit in hits}
+    actions = {hit.action for hit in hits} if hits else ()
     if RuleAction.BLOCK in actions or _reaches(score, thresholds, "block"):
         return Decision.BLOCK
     if RuleAction.REVIEW in actions or _reaches(score, thresholds, "review"):

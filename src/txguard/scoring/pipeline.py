@@ -12,7 +12,7 @@ Without a usable model the pipeline keeps scoring with rules alone and says so
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +30,7 @@ _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 NO_MODEL = "no model is active: decisions use the rules only"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Scored:
     """A transaction's features and rule hits, waiting for the model's scores."""
 
@@ -68,7 +68,7 @@ class ScoringPipeline:
         Gives exactly what ``score_many`` gives for the same transaction (a test checks).
         """
         item = self._prepare(tx)
-        row = self._row(item)
+        row = np.array(self._row(item), dtype=np.float64)
         bundle = self.bundle
         probability = anomaly = None
         if bundle is not None:
@@ -76,7 +76,7 @@ class ScoringPipeline:
                 probability = bundle.fraud.probability_one(row)
             if bundle.anomaly is not None:
                 anomaly = bundle.anomaly.score_one(row)
-        return self._result(item, probability, anomaly, np.asarray(row), explain)
+        return self._result(item, probability, anomaly, row, explain)
 
     def _row(self, item: _Scored) -> list[float]:
         names, extras = self._columns
@@ -125,7 +125,7 @@ class ScoringPipeline:
         )
         values, ratio = self.features.compute(feature_input)
         self.features.record(feature_input, ratio)
-        hits = self.rules.evaluate(_rule_values(tx, values)) if self.rules.names else []
+        hits = self.rules.evaluate(RuleValues(tx, values)) if self.rules.names else []
         return _Scored(tx, values, hits, started)
 
     def _matrix(self, pending: list[_Scored]) -> np.ndarray:
@@ -196,20 +196,46 @@ def _columns(bundle: ModelBundle | None) -> tuple[list[int], list[str]]:
     return names, extras
 
 
-def _rule_values(tx: Transaction, values: list[float]) -> dict[str, object]:
-    """What a rule may read: the transaction's fields and every feature."""
-    named: dict[str, object] = dict(zip(FEATURE_NAMES, values, strict=True))
-    named.update(tx.extras)
-    named.update(
-        transaction_id=tx.transaction_id,
-        amount=tx.amount,
-        timestamp=tx.occurred_at,
-        card_id=tx.card_token,
-        terminal_id=tx.terminal_id,
-        merchant_category=tx.merchant_category,
-        country=tx.country,
-        card_home_country=tx.card_home_country,
-        currency=tx.currency,
-        channel=tx.channel,
-    )
-    return named
+_FIELDS = {
+    "transaction_id": "transaction_id",
+    "amount": "amount",
+    "timestamp": "occurred_at",
+    "card_id": "card_token",
+    "terminal_id": "terminal_id",
+    "merchant_category": "merchant_category",
+    "country": "country",
+    "card_home_country": "card_home_country",
+    "currency": "currency",
+    "channel": "channel",
+}
+
+
+class RuleValues(Mapping[str, object]):
+    """What a rule may read: the transaction's fields, every feature, the extra inputs.
+
+    Looked up on demand: a rule set reads a handful of the ~60 names, so building a full
+    dictionary per transaction would cost more than the rules themselves.
+    """
+
+    __slots__ = ("_tx", "_values")
+
+    def __init__(self, tx: Transaction, values: list[float]) -> None:
+        self._tx = tx
+        self._values = values
+
+    def __getitem__(self, name: str) -> object:
+        index = _INDEX.get(name)
+        if index is not None:
+            return self._values[index]
+        field = _FIELDS.get(name)
+        if field is not None:
+            return getattr(self._tx, field)
+        return self._tx.extras[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from FEATURE_NAMES
+        yield from _FIELDS
+        yield from self._tx.extras
+
+    def __len__(self) -> int:
+        return len(FEATURE_NAMES) + len(_FIELDS) + len(self._tx.extras)

@@ -385,3 +385,19 @@ def test_huge_values_score_like_sklearn_without_warning(main_case: tuple[Any, An
 def test_average_path_length_is_sklearns_bit_for_bit() -> None:
     n = np.arange(0, 5000)
     np.testing.assert_array_equal(_average_path_length(n), sklearn_average_path_length(n))
+
+
+def test_one_row_goes_through_lightgbm_unless_a_tree_is_a_single_leaf() -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(2_000, 12))
+    rows[rng.random(rows.shape) < 0.1] = np.nan
+    names = [f"c{i}" for i in range(12)]
+    model = AnomalyModel.fit(rows, names, seed=3)
+    assert model._booster is not None
+    one = [model.score_one(row) for row in rows[:500]]
+    np.testing.assert_allclose(one, model.score(rows[:500]), rtol=0, atol=1e-12)
+    tiny = AnomalyModel.fit(rows, names, seed=3, max_samples=1)
+    assert tiny._booster is None
+    np.testing.assert_allclose(
+        [tiny.score_one(row) for row in rows[:50]], tiny.score(rows[:50]), rtol=0, atol=1e-12
+    )

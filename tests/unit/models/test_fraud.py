@@ -7,7 +7,8 @@ import pytest
 from tests.fixtures.models import TRAIN_END, TRAIN_START
 
 from txguard.features.definitions import FeatureConfig
-from txguard.models.fraud import Calibration, SingleRowPredictor
+from txguard.models.fraud import Calibration
+from txguard.models.single_row import SingleRowPredictor
 from txguard.scoring.trainer import training_set
 
 
