@@ -271,14 +271,14 @@ class AnomalyModel:
 
     def _one_row(self, row: Sequence[float] | npt.NDArray[np.floating[Any]]) -> Float32Array:
         """One row filled and cast as in :meth:`_filled_float32`, with fewer numpy calls."""
-        x = np.array(row, dtype=np.float64)
+        x = np.asarray(row, dtype=np.float64)
         if x.shape != self._fill.shape:
             raise AnomalyModelError(
                 f"row has shape {x.shape}; the model expects {len(self.feature_names)} values"
             )
-        np.copyto(x, self._fill, where=np.isnan(x))
         with np.errstate(over="ignore"):
-            return x.astype(np.float32)
+            filled: Float32Array = np.where(np.isnan(x), self._fill, x).astype(np.float32)
+        return filled
 
     def _filled_float32(self, rows: npt.NDArray[Any]) -> Float32Array:
         """Rows as scikit-learn's trees see them: filled in float64, then cast to float32.
