@@ -57,12 +57,13 @@ def test_migrate_upgrades_reports_and_downgrades(
     monkeypatch.setenv("TXGUARD_DATABASE_URL", empty_db_url)
     assert "needs `txguard migrate`" in txguard_no_db("migrate", "current").output
     result = txguard_no_db("migrate")
-    assert result.exit_code == 0 and "database at revision 0001" in result.output
+    assert result.exit_code == 0 and "database at revision 0002" in result.output
     assert "(up to date)" in txguard_no_db("migrate", "current").output
     result = txguard_no_db("migrate", "downgrade", "base")
     assert result.exit_code == 0 and "database at revision base" in result.output
     result = txguard_no_db("migrate", "--revision", "0001")
     assert result.exit_code == 0 and "0001" in result.output
+    assert "needs `txguard migrate`" in txguard_no_db("migrate", "current").output
 
 
 def test_migrate_to_an_unknown_revision_fails_clearly(txguard: Txguard) -> None:

@@ -9,6 +9,7 @@ not a ``TxguardError`` is a bug and surfaces as one.
     │   ├── DataFileError     (files) a data file that cannot be read as a transaction file
     │   └── RuleError         (domain.rules) a rule or watch list that cannot be saved or run
     ├── NotFoundError         a named thing does not exist (HTTP 404)
+    ├── ConflictError         a change the current state does not allow (HTTP 409)
     ├── ConfigurationError    settings that cannot work (refuse to start)
     └── StorageError          (store) the database refused or could not be reached
 """
@@ -24,6 +25,10 @@ class InputError(TxguardError):
 
 class NotFoundError(TxguardError):
     """A model version, transaction, user or file that does not exist."""
+
+
+class ConflictError(TxguardError):
+    """A change refused because of the state things are in now, such as an illegal case move."""
 
 
 class ConfigurationError(TxguardError):

@@ -46,6 +46,7 @@ __all__ = [
     "RefreshTokenRow",
     "AuditEventRow",
     "RequestLogRow",
+    "CaseEventRow",
 ]
 
 TOKEN_LENGTH = 40
@@ -298,3 +299,17 @@ class RequestLogRow(Base):
     decision: Mapped[str | None] = mapped_column(String(8))
     status_code: Mapped[int] = mapped_column(SmallInteger)
     latency_ms: Mapped[float] = mapped_column(Float)
+
+
+class CaseEventRow(Base):
+    """One move of a case between statuses, kept so an auditor can see who decided what, when."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    from_status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "from_status"))
+    to_status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "to_status"))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    occurred_at: Mapped[datetime]
