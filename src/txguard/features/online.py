@@ -118,6 +118,15 @@ def time_features(time_ms: int, values: list[float]) -> None:
     values[_NIGHT_AT] = 1.0 if hour <= 6 else 0.0
 
 
+def stateless_values(tx: FeatureInput) -> list[float]:
+    """Amount and time features, which need no state; every other feature is NaN."""
+    values = [NAN] * len(FEATURE_NAMES)
+    values[_AMOUNT_AT] = tx.amount
+    values[_LOG_AMOUNT_AT] = math.log1p(tx.amount)
+    time_features(tx.time_ms, values)
+    return values
+
+
 def card_features(tx: FeatureInput, history: list[Event], values: list[float]) -> float:
     """The card's windows (current included) and its previous 30 days; returns the ratio.
 
@@ -253,10 +262,7 @@ class OnlineFeatures:
 
     def compute(self, tx: FeatureInput) -> tuple[list[float], float]:
         """The feature values, in ``FEATURE_NAMES`` order, and the card ratio (for ``record``)."""
-        values = [NAN] * len(FEATURE_NAMES)
-        values[_AMOUNT_AT] = tx.amount
-        values[_LOG_AMOUNT_AT] = math.log1p(tx.amount)
-        time_features(tx.time_ms, values)
+        values = stateless_values(tx)
         keys, after = self._reads(tx)
         found = self.store.read(keys, after) if keys else []
         ratio = NAN
@@ -267,6 +273,15 @@ class OnlineFeatures:
         if tx.terminal is not None:
             terminal_features(tx.time_ms, self._delay, found[slot], found[slot + 1], values)
         return values, ratio
+
+    def compute_stateless(self, tx: FeatureInput) -> tuple[list[float], float]:
+        """What ``compute`` gives when the state cannot be read: the transaction's own features.
+
+        Behavioural features stay NaN: the models handle missing values, whereas an invented
+        count would tell them the card has no history, which looks like a fresh stolen card.
+        The ratio is NaN, so ``record`` does not flag the amount as unusually large.
+        """
+        return stateless_values(tx), NAN
 
     def _reads(self, tx: FeatureInput) -> tuple[list[str], list[int]]:
         keys: list[str] = []

@@ -7,10 +7,13 @@ the history before it) but calling the models once for the batch, which is what 
 replay of millions of transactions fast.
 
 Without a usable model the pipeline keeps scoring with rules alone and says so
-(``degraded``), because declining every payment, or approving every one, is worse.
+(``degraded``), because declining every payment, or approving every one, is worse. For the
+same reason an unreachable feature store degrades the transactions it affects instead of
+failing them: they are scored on what needs no state, and say so one by one.
 """
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from txguard.domain.rules import RuleHit
 from txguard.domain.transactions import Transaction
 from txguard.features.definitions import FEATURE_NAMES
 from txguard.features.online import FeatureInput, OnlineFeatures
+from txguard.featurestore.redis_store import FeatureStoreUnavailable
 from txguard.models.artifact import ModelBundle
 from txguard.models.explain import top_contributions
 from txguard.rules import RuleSet
@@ -28,6 +32,7 @@ from txguard.scoring.decision import DecisionResult, decide, explanation, risk_s
 
 _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 NO_MODEL = "no model is active: decisions use the rules only"
+NO_STATE = "feature store unavailable: {}; behavioural features missing"
 
 
 @dataclass(slots=True)
@@ -38,6 +43,8 @@ class _Scored:
     values: list[float]
     hits: list[RuleHit]
     started: float
+    degraded_reason: str | None = None
+    """Why this transaction's features are incomplete, if they are."""
 
 
 class ScoringPipeline:
@@ -56,10 +63,19 @@ class ScoringPipeline:
         self.bundle = bundle
         self.degraded_reason = degraded_reason or (NO_MODEL if bundle is None else None)
         self._columns = _columns(bundle)
+        self.lost_records = 0
+        """Transactions scored but missing from the feature state (the store was down)."""
+        self.lost_labels = 0
+        """Fraud labels the feature state never got (the store was down)."""
+        self._lost_lock = threading.Lock()
 
     @property
     def degraded(self) -> bool:
-        """True when decisions are made with less than the full pipeline."""
+        """True when every decision is made with less than the full pipeline (no model).
+
+        A transaction can also be degraded alone, when the feature store failed for it:
+        ``DecisionResult.degraded`` says which.
+        """
         return self.degraded_reason is not None
 
     def score(self, tx: Transaction, *, explain: bool | None = None) -> DecisionResult:
@@ -115,18 +131,50 @@ class ScoringPipeline:
         return results
 
     def add_label(self, tx: Transaction, fraud: bool) -> None:
-        """A reported label; it reaches the features once it is older than the label delay."""
-        self.features.add_label(tx.transaction_id, tx.terminal_id, tx.time_ms, fraud)
+        """A reported label; it reaches the features once it is older than the label delay.
+
+        A store outage loses the label for the features (counted in ``lost_labels``) but
+        never fails the caller: the verdict itself is kept by whoever reported it.
+        """
+        try:
+            self.features.add_label(tx.transaction_id, tx.terminal_id, tx.time_ms, fraud)
+        except FeatureStoreUnavailable:
+            with self._lost_lock:
+                self.lost_labels += 1
 
     def _prepare(self, tx: Transaction) -> _Scored:
         started = time.perf_counter()
         feature_input = FeatureInput(
             tx.transaction_id, tx.time_ms, tx.amount, tx.card_token, tx.terminal_id
         )
-        values, ratio = self.features.compute(feature_input)
-        self.features.record(feature_input, ratio)
+        reason = None
+        try:
+            values, ratio = self.features.compute(feature_input)
+        except FeatureStoreUnavailable as exc:
+            values, _ = self.features.compute_stateless(feature_input)
+            reason = NO_STATE.format(exc)
+            self._lost_record()
+        else:
+            self._record(feature_input, ratio)
         hits = self.rules.evaluate(RuleValues(tx, values)) if self.rules.names else []
-        return _Scored(tx, values, hits, started)
+        return _Scored(tx, values, hits, started, reason)
+
+    def _record(self, feature_input: FeatureInput, ratio: float) -> None:
+        """The decision stands even if the state misses this transaction; the loss is counted."""
+        try:
+            self.features.record(feature_input, ratio)
+        except FeatureStoreUnavailable:
+            self._lost_record()
+
+    def _lost_record(self) -> None:
+        """Counts a transaction the state misses.
+
+        Also used when the read failed: the write is not even tried then, since it would
+        likely wait out a second timeout on the authorisation path, and the event's
+        "unusually large" flag could not be computed without the card's history.
+        """
+        with self._lost_lock:
+            self.lost_records += 1
 
     def _matrix(self, pending: list[_Scored]) -> np.ndarray:
         names, extras = self._columns
@@ -160,6 +208,7 @@ class ScoringPipeline:
         thresholds = bundle.thresholds if bundle is not None else None
         score = probability if probability is not None else anomaly
         decision = decide(score, thresholds, item.hits)
+        reason = self.degraded_reason if item.degraded_reason is None else self._reasons(item)
         result = DecisionResult(
             transaction_id=item.tx.transaction_id,
             decision=decision,
@@ -167,7 +216,7 @@ class ScoringPipeline:
             fraud_probability=probability,
             anomaly_score=anomaly,
             model_version=bundle.version if bundle is not None else None,
-            degraded=self.degraded,
+            degraded=reason is not None,
             rule_hits=item.hits,
         )
         wanted = explain if explain is not None else result.is_fraud
@@ -179,10 +228,14 @@ class ScoringPipeline:
                     bundle.feature_names, row.tolist(), contributions.tolist()
                 )
             result.explanation = explanation(
-                decision, score, thresholds, item.hits, factors, self.degraded_reason
+                decision, score, thresholds, item.hits, factors, reason
             )
         result.processing_time_ms = (time.perf_counter() - item.started) * 1000.0
         return result
+
+    def _reasons(self, item: _Scored) -> str:
+        """Every reason a transaction is degraded: the pipeline's, then its own."""
+        return "; ".join(r for r in (self.degraded_reason, item.degraded_reason) if r is not None)
 
 
 def _columns(bundle: ModelBundle | None) -> tuple[list[int], list[str]]:

@@ -1,0 +1,214 @@
+"""A Redis outage, for real: scoring goes on degraded while it is down and recovers by itself.
+
+The test starts a private ``redis-server`` (no persistence, a free port) so it can kill and
+restart it without touching anyone's shared server.
+"""
+
+import math
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+
+from txguard.domain.transactions import Transaction
+from txguard.features.definitions import FEATURE_NAMES, FeatureConfig
+from txguard.features.online import FeatureInput, OnlineFeatures
+from txguard.features.state import Append, Event
+from txguard.featurestore.guarded import GuardedStore
+from txguard.featurestore.redis_store import RedisStore
+from txguard.rules import DEFAULT_RULES, RuleSet
+from txguard.scoring.pipeline import ScoringPipeline
+
+pytestmark = pytest.mark.redis
+
+FAIL_MAX = 2
+RESET_S = 0.5
+START = datetime(2018, 4, 29, 14, 0, tzinfo=UTC)
+VELOCITY = ("card_tx_count_1h", "card_amount_sum_1h", "card_tx_count_1d", "terminal_tx_count_1d")
+
+
+class RedisServer:
+    """A throwaway redis-server on one port, which can be killed and started again."""
+
+    def __init__(self, binary: str, port: int, directory: Path) -> None:
+        self.binary = binary
+        self.port = port
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed binary and our own arguments
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self._wait_until_ready()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def _wait_until_ready(self) -> None:
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=0.2)
+        deadline = time.monotonic() + 10
+        try:
+            while True:
+                assert self.process is not None and self.process.poll() is None, "redis died"
+                try:
+                    client.ping()
+                    return
+                except redis.exceptions.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private server, always stopped at the end, however the test ends."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is required in CI for the outage test")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(binary, _free_port(), tmp_path)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class CountingStore:
+    """Passes calls on to the Redis store, counting them: the breaker's effect, without a clock."""
+
+    def __init__(self, inner: RedisStore) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def read(self, keys: Sequence[str], after_ms: Sequence[int]) -> list[list[Event]]:
+        self.calls += 1
+        return self.inner.read(keys, after_ms)
+
+    def write(self, appends: Sequence[Append]) -> None:
+        self.calls += 1
+        self.inner.write(appends)
+
+    def evict(self, before_ms: int) -> int:
+        self.calls += 1
+        return self.inner.evict(before_ms)
+
+    def size(self) -> int:
+        self.calls += 1
+        return self.inner.size()
+
+    def clear(self) -> None:
+        self.calls += 1
+        self.inner.clear()
+
+
+class SpyFeatures(OnlineFeatures):
+    """Remembers the feature values of the last transaction, whichever way they were made."""
+
+    last: list[float]
+
+    def compute(self, tx: FeatureInput) -> tuple[list[float], float]:
+        values, ratio = super().compute(tx)
+        self.last = values
+        return values, ratio
+
+    def compute_stateless(self, tx: FeatureInput) -> tuple[list[float], float]:
+        values, ratio = super().compute_stateless(tx)
+        self.last = values
+        return values, ratio
+
+    def feature(self, name: str) -> float:
+        return self.last[FEATURE_NAMES.index(name)]
+
+
+def _tx(n: int) -> Transaction:
+    return Transaction(f"tx{n}", START + timedelta(minutes=n), 25.0 + n, "card-1", "term-1")
+
+
+def _wait_for_retry(store: GuardedStore) -> None:
+    deadline = time.monotonic() + 10
+    while store.state != "half-open":
+        assert time.monotonic() < deadline, "the circuit never became due for a retry"
+        time.sleep(0.05)
+
+
+def test_scoring_survives_a_redis_outage_and_recovers_by_itself(redis_server, trained_bundle):
+    redis_store = RedisStore.from_url(redis_server.url, namespace="outage:", timeout_seconds=0.2)
+    counting = CountingStore(redis_store)
+    store = GuardedStore(counting, fail_max=FAIL_MAX, reset_timeout_s=RESET_S)
+    features = SpyFeatures(store, FeatureConfig())
+    pipeline = ScoringPipeline(features, RuleSet(DEFAULT_RULES), trained_bundle)
+    try:
+        _healthy(pipeline, features, first=0, count=3)
+
+        redis_server.stop()
+        _outage(pipeline, features, store, counting, first=3, count=10)
+
+        redis_server.start()
+        _wait_for_retry(store)
+        _healthy(pipeline, features, first=13, count=3)  # the state lost with Redis is gone
+        assert store.state == "closed"
+        assert redis_store.read(["c:card-1"], [0])[0][-1][1] == "tx15"
+    finally:
+        redis_store.client.close()
+
+
+def _healthy(pipeline: ScoringPipeline, features: SpyFeatures, first: int, count: int) -> None:
+    for n in range(count):
+        result = pipeline.score(_tx(first + n), explain=True)
+        assert not result.degraded
+        assert result.explanation is not None and result.explanation["degraded_reason"] is None
+        assert features.feature("card_tx_count_1h") == n + 1
+        assert features.feature("terminal_tx_count_1d") == n + 1
+
+
+def _outage(
+    pipeline: ScoringPipeline,
+    features: SpyFeatures,
+    store: GuardedStore,
+    counting: CountingStore,
+    first: int,
+    count: int,
+) -> None:
+    """Every decision comes back, degraded; after FAIL_MAX failures Redis is not even tried."""
+    calls_before, lost_before = counting.calls, pipeline.lost_records
+    for n in range(count):
+        result = pipeline.score(_tx(first + n), explain=True)
+        assert result.degraded and result.fraud_probability is not None
+        reason = result.explanation["degraded_reason"] if result.explanation else None
+        assert reason is not None and reason.startswith("feature store unavailable: ")
+        assert reason.endswith("; behavioural features missing")
+        assert all(math.isnan(features.feature(name)) for name in VELOCITY)
+        assert features.feature("amount") == 25.0 + first + n
+    assert store.state == "open" and store.last_error is not None
+    assert counting.calls - calls_before == FAIL_MAX
+    assert pipeline.lost_records - lost_before == count
