@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.featurestore",
     "tests.fixtures.models",
     "tests.fixtures.redis",
+    "tests.fixtures.api",
 ]

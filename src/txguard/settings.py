@@ -78,6 +78,36 @@ class Settings(BaseSettings):
         None, description="Where model artifacts are kept; default: data_dir/models."
     )
     redis_url: SecretStr | None = None
+    redis_timeout_s: float = Field(
+        0.5,
+        gt=0,
+        description="How long a feature-store call may take before scoring goes on without it.",
+    )
+    breaker_fail_max: int = Field(
+        3,
+        ge=1,
+        description="Consecutive failures of a backend before calls to it stop being tried.",
+    )
+    breaker_reset_s: float = Field(
+        5.0, gt=0, description="How long an open circuit waits before trying its backend again."
+    )
+    reload_interval_s: float = Field(
+        2.0,
+        gt=0,
+        description="How often an API process checks for a new active model or rule change.",
+    )
+    request_log_queue: int = Field(
+        50_000,
+        ge=1,
+        description="Request-log entries held in memory; beyond it they are counted as lost.",
+    )
+    request_log_retention_days: int = Field(30, ge=1)
+    decision_retention_days: int = Field(
+        1825, ge=1, description="How long scored transactions and their decisions are kept."
+    )
+    label_delay_days: int = Field(
+        7, ge=0, description="Days before a fraud label is used by the terminal risk features."
+    )
     kafka_bootstrap: str | None = None
     token_key: SecretStr = Field(
         SecretStr(DEV_TOKEN_KEY), description="Key of the HMAC that tokenises card ids."

@@ -5,7 +5,18 @@ from typing import Annotated
 import typer
 
 from txguard import __version__
-from txguard.cli import config, demo, detection, importer, migrate, models, rules, simulate
+from txguard.cli import (
+    config,
+    demo,
+    detection,
+    importer,
+    migrate,
+    models,
+    retention,
+    rules,
+    serve,
+    simulate,
+)
 
 app = typer.Typer(
     name="txguard",
@@ -25,6 +36,8 @@ app.command("backtest")(detection.backtest)
 app.add_typer(models.app, name="models")
 app.add_typer(rules.rules_app, name="rules")
 app.add_typer(rules.lists_app, name="lists")
+app.add_typer(retention.app, name="retention")
+app.command("serve")(serve.serve)
 
 
 def _show_version(value: bool) -> None:

@@ -98,7 +98,7 @@ def explanation(
             {"name": h.name, "version": h.version, "action": h.action.value, "reason": h.reason}
             for h in hits
         ],
-        "top_features": [c.to_dict() for c in risk + protective],
+        "top_contributions": [c.to_dict() for c in risk + protective],
         "confidence": sure,
         "thresholds": None
         if thresholds is None

@@ -6,7 +6,7 @@ compiled against the lists that exist, and no list in use disappears from under 
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Engine
 
@@ -90,3 +90,24 @@ def _lists_read(rule: Rule, list_names: Iterable[str]) -> frozenset[str]:
         return compile_rule(rule, frozenset(list_names)).list_names
     except RuleError:  # a rule that cannot run reads no list
         return frozenset()
+
+
+def latest_rules(engine: Engine) -> list[Rule]:
+    """The latest version of every rule, disabled ones included, by name."""
+    return store.load_latest_rules(engine)
+
+
+def list_overview(engine: Engine) -> list[tuple[str, ListKind, int]]:
+    """Every watch list's name, kind and number of values."""
+    kinds = store.list_kinds(engine)
+    lists = store.load_lists(engine)
+    return [(name, kinds[name], len(lists.get(name, ()))) for name in sorted(kinds)]
+
+
+def stored_values(
+    engine: Engine, token: Callable[[str], str], name: str, values: Iterable[str]
+) -> list[str]:
+    """Values as list ``name`` holds them: a card list holds tokens, never card numbers."""
+    if store.list_kinds(engine).get(name) is ListKind.CARD:
+        return [token(value) for value in values]
+    return list(values)

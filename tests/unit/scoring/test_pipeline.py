@@ -68,7 +68,7 @@ def test_reviews_and_blocks_are_explained_approvals_only_on_request(trained_bund
     flagged = [r for r in results if r.is_fraud]
     approved = [r for r in results if not r.is_fraud]
     assert flagged and approved
-    assert all(r.explanation and r.explanation["top_features"] for r in flagged)
+    assert all(r.explanation and r.explanation["top_contributions"] for r in flagged)
     assert all(r.explanation is None for r in approved)
     first = flagged[0].explanation
     assert first is not None and first["recommendation"] and first["confidence"]

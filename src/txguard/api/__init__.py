@@ -1,0 +1,1 @@
+"""The HTTP interface: FastAPI routes that translate requests and call the services."""

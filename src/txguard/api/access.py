@@ -1,0 +1,26 @@
+"""Who may call a route, declared once on the route itself.
+
+``allowed(...)`` puts the roles in the route's OpenAPI entry (``x-roles``), so the route
+table says who may do what and a test can walk it. Enforcing the declaration (credentials,
+API keys, tokens) is the security layer's job; it reads the same declaration.
+"""
+
+from typing import Any
+
+from txguard.domain.enums import Role
+
+ANALYSTS = (Role.ANALYST, Role.ADMIN)
+READERS = (Role.ANALYST, Role.ADMIN, Role.AUDITOR)
+ADMINS = (Role.ADMIN,)
+SCORERS = (Role.SERVICE, Role.ADMIN)
+EVERYONE: tuple[Role, ...] = ()
+
+
+def allowed(*roles: Role) -> dict[str, Any]:
+    """Route keyword arguments declaring the roles that may call it (none: public)."""
+    return {"openapi_extra": {"x-roles": [role.value for role in roles]}}
+
+
+def actor_of(request: Any) -> str:
+    """Who is making the change, as the security layer identified them; ``api`` until then."""
+    return str(getattr(request.state, "actor", None) or "api")

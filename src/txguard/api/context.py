@@ -1,0 +1,143 @@
+"""What an API process holds for its lifetime, built once from the settings.
+
+Routes reach it through ``request.app.state.context``; nothing is a module-level global, so
+a test can run several apps (two "processes" sharing Redis) side by side.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from txguard.api.metrics import ApiMetrics
+from txguard.domain.requests import RequestLogEntry
+from txguard.features.definitions import FeatureConfig
+from txguard.features.online import OnlineFeatures
+from txguard.features.state import MemoryStore, StateStore
+from txguard.featurestore.guarded import GuardedStore
+from txguard.featurestore.redis_store import RedisStore
+from txguard.runtime import Runtime
+from txguard.scoring.batcher import Batcher
+from txguard.scoring.service import ScoringService
+from txguard.store.request_log import insert_request_logs
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ApiContext:
+    """The runtime, the scoring service, the request-log writer and the metrics."""
+
+    runtime: Runtime
+    service: ScoringService
+    store: StateStore
+    metrics: ApiMetrics
+    request_log: Batcher[RequestLogEntry, None]
+    _reloader: "asyncio.Task[None] | None" = field(default=None, repr=False)
+
+    @property
+    def guarded(self) -> GuardedStore | None:
+        """The feature store's circuit breaker, when the state lives in Redis."""
+        return self.store if isinstance(self.store, GuardedStore) else None
+
+    async def start(self) -> None:
+        """Start the writers and the reloader."""
+        self.service.start()
+        self.request_log.start()
+        self._reloader = asyncio.create_task(self._reload_forever())
+
+    async def stop(self) -> None:
+        """Stop reloading, store what is queued, release connections."""
+        if self._reloader is not None:
+            self._reloader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reloader
+        await asyncio.to_thread(self.service.stop)
+        await asyncio.to_thread(self.request_log.stop)
+        self.runtime.close()
+
+    async def _reload_forever(self) -> None:
+        interval = self.runtime.settings.reload_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.service.refresh)
+            except Exception as exc:
+                logger.warning("could not check for model or rule changes: %s", exc)
+
+    def live_values(self) -> dict[str, tuple[str, float, str]]:
+        """Counters kept outside Prometheus, read at scrape time."""
+        pipeline = self.service.pipeline
+        return {
+            "txguard_request_log_dropped_total": (
+                "counter", float(self.request_log.dropped),
+                "Request-log entries lost because the writer's queue was full.",
+            ),
+            "txguard_request_log_failed_total": (
+                "counter", float(self.request_log.failed),
+                "Request-log entries lost because the database refused their batch.",
+            ),
+            "txguard_request_log_queue_depth": (
+                "gauge", float(self.request_log.depth), "Request-log entries waiting to be written.",
+            ),
+            "txguard_decision_writer_queue_depth": (
+                "gauge", float(self.service.writer.depth), "Decisions waiting to be stored.",
+            ),
+            "txguard_duplicate_requests_total": (
+                "counter", float(self.service.duplicates),
+                "Requests for a transaction id already decided, answered with the stored decision.",
+            ),
+            "txguard_feature_writes_lost_total": (
+                "counter", float(getattr(pipeline, "lost_records", 0)),
+                "Transactions the feature store missed because it was unavailable.",
+            ),
+            "txguard_pipeline_degraded": (
+                "gauge", float(pipeline.degraded), "1 when no model serves and rules decide alone.",
+            ),
+        }  # fmt: skip
+
+    def log_request(self, entry: RequestLogEntry) -> None:
+        """Queue one request-log entry; a full queue drops it and counts it."""
+        self.request_log.offer(entry)
+
+
+def build_store(runtime: Runtime) -> StateStore:
+    """Redis behind a circuit breaker when configured (shared by processes), else memory."""
+    settings = runtime.settings
+    if settings.redis_url is None:
+        return MemoryStore()
+    redis_store = RedisStore.from_url(
+        settings.redis_url.get_secret_value(), timeout_seconds=settings.redis_timeout_s
+    )
+    return GuardedStore(
+        redis_store, fail_max=settings.breaker_fail_max, reset_timeout_s=settings.breaker_reset_s
+    )
+
+
+def build_context(runtime: Runtime, store: StateStore | None = None) -> ApiContext:
+    """Wire one API process."""
+    settings = runtime.settings
+    state = store if store is not None else build_store(runtime)
+    features = OnlineFeatures(state, FeatureConfig(timedelta(days=settings.label_delay_days)))
+    service = ScoringService(runtime.engine, features)
+    engine = runtime.engine
+
+    def write_logs(entries: Any) -> list[None]:
+        insert_request_logs(engine, entries)
+        return [None] * len(entries)
+
+    request_log: Batcher[RequestLogEntry, None] = Batcher(
+        "request-log", write_logs, max_batch=2000, max_queue=settings.request_log_queue
+    )
+    metrics = ApiMetrics()
+    context = ApiContext(runtime, service, state, metrics, request_log)
+    metrics.watch(context.live_values)
+    return context
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading)."""
+    return (time.perf_counter() - started) * 1000.0

@@ -1,0 +1,177 @@
+"""Every failure leaves the API in one shape: ``{"error": {"code", "message", "fields"}}``.
+
+A client writes one error handler, and a validation error names the field it is about.
+Errors txguard raises on purpose map to 4xx here; a backend that cannot be reached is a 503
+(the caller may retry); anything else is a bug, logged with its traceback and answered
+with a 500 that leaks nothing.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
+
+from txguard.api.responses import JsonResponse
+from txguard.api.schemas import ErrorBody
+from txguard.domain.errors import ConflictError, InputError, NotFoundError, TxguardError
+from txguard.scoring.batcher import QueueFull
+from txguard.store.exceptions import StorageError
+
+logger = logging.getLogger(__name__)
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An answer other than success, raised from a route."""
+
+    def __init__(
+        self, status: int, message: str, *, fields: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.fields = list(fields)
+
+
+def error_body(status: int, message: str, fields: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The error document for ``status``."""
+    return {
+        "error": {
+            "code": _CODES.get(status, "error" if status < 500 else "internal_error"),
+            "message": message,
+            "fields": [{"field": f, "message": m} for f, m in fields],
+        }
+    }
+
+
+def error_response(
+    status: int, message: str, fields: Sequence[tuple[str, str]] = ()
+) -> JsonResponse:
+    """An error answer in the one shape."""
+    return JsonResponse(error_body(status, message, fields), status_code=status)
+
+
+def field_path(location: Sequence[str | int]) -> str:
+    """``("body", "transactions", 3, "amount")`` as ``transactions[3].amount``."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "body"
+
+
+def validation_fields(errors: Sequence[Any]) -> list[tuple[str, str]]:
+    """Pydantic's errors as (field, message) pairs, the field in dotted form."""
+    return [(field_path(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in errors]
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every exception into the one error shape."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(ApiError, _api)
+    app.add_exception_handler(TxguardError, _txguard)
+    app.add_exception_handler(QueueFull, _unavailable)
+    app.add_exception_handler(DBAPIError, _unavailable)
+    app.add_exception_handler(Exception, _bug)
+
+
+async def _validation(_: Request, exc: Exception) -> JsonResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 -- registered for this type
+    fields = validation_fields(exc.errors())
+    first_field, first_message = fields[0] if fields else ("body", "invalid request")
+    return error_response(422, f"{first_field}: {first_message}", fields)
+
+
+async def _http(_: Request, exc: Exception) -> JsonResponse:
+    assert isinstance(exc, HTTPException)  # noqa: S101
+    response = error_response(exc.status_code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _api(_: Request, exc: Exception) -> JsonResponse:
+    assert isinstance(exc, ApiError)  # noqa: S101
+    return error_response(exc.status, exc.message, exc.fields)
+
+
+async def _txguard(_: Request, exc: Exception) -> JsonResponse:
+    status = status_of(exc)
+    field = getattr(exc, "field", None)
+    fields = [(field, str(exc))] if isinstance(field, str) else []
+    if status >= 500:
+        logger.warning("backend unavailable: %s", exc)
+    return error_response(status, str(exc), fields)
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status of an error txguard raised on purpose."""
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, StorageError):
+        return 503
+    return 400
+
+
+async def _unavailable(_: Request, exc: Exception) -> JsonResponse:
+    logger.warning("backend unavailable: %s", exc)
+    return error_response(503, "a backend of txguard is unavailable; retry shortly")
+
+
+async def _bug(_: Request, exc: Exception) -> JsonResponse:
+    logger.error("unhandled error", exc_info=exc)
+    return error_response(500, "internal error; it has been logged")
+
+
+_EXAMPLES = {
+    404: ("not_found", "transaction 'tx-9' does not exist", []),
+    409: ("conflict", "cannot move a case from NEW to RESOLVED; allowed next: UNDER_REVIEW", []),
+    413: ("payload_too_large", "a batch holds at most 1000 transactions; this one has 1500", []),
+    422: (
+        "validation_error",
+        "amount: Input should be greater than or equal to 0",
+        [{"field": "amount", "message": "Input should be greater than or equal to 0"}],
+    ),
+    503: ("unavailable", "a backend of txguard is unavailable; retry shortly", []),
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: the one error shape, with an example per status."""
+    documented_errors: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        code, message, fields = _EXAMPLES[status]
+        example = {"error": {"code": code, "message": message, "fields": fields}}
+        documented_errors[status] = {
+            "model": ErrorBody,
+            "description": code.replace("_", " "),
+            "content": {"application/json": {"example": example}},
+        }
+    return documented_errors

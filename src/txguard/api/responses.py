@@ -1,0 +1,19 @@
+"""JSON responses rendered by orjson: several times faster than the standard library.
+
+Routes on the hot path return this directly with a plain dict, skipping FastAPI's response
+model validation; the response model still documents the shape in OpenAPI.
+"""
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+
+class JsonResponse(Response):
+    """``application/json`` rendered by orjson (NaN and infinity are refused upstream)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)

@@ -1,0 +1,348 @@
+"""The shapes the HTTP API reads and writes (DESIGN.md "Transaction schema", "Decision output").
+
+Requests are strict: an unknown field is refused rather than silently ignored, because a
+payment switch that misspells ``card_id`` would otherwise score every card as a stranger.
+"""
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from txguard.domain.enums import CaseStatus, Decision, LabelSource, RuleAction
+
+Identifier = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=64)]
+
+TRANSACTION_EXAMPLE: dict[str, Any] = {
+    "transaction_id": "tx-000123",
+    "amount": 129.90,
+    "timestamp": "2026-11-23T10:15:00Z",
+    "card_id": "4111111111111111",
+    "terminal_id": "T-4711",
+    "merchant_category": "electronics",
+    "country": "DE",
+    "currency": "EUR",
+    "channel": "pos",
+}
+
+
+class TransactionIn(BaseModel):
+    """One card transaction to score; only ``transaction_id`` and ``amount`` are required."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [TRANSACTION_EXAMPLE]})
+
+    transaction_id: Identifier
+    amount: float = Field(ge=0, allow_inf_nan=False, description="In the card's currency.")
+    timestamp: AwareDatetime | None = Field(
+        None, description="RFC 3339 with a time zone; default: when the request arrives."
+    )
+    time: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds since the epoch, as the public card dataset's `Time`; used when `timestamp` is absent.",
+    )
+    card_id: Identifier | None = Field(None, description="Tokenised before anything stores it.")
+    customer_id: Identifier | None = Field(
+        None, description="Used as the card when `card_id` is absent."
+    )
+    terminal_id: Identifier | None = None
+    merchant_id: Identifier | None = Field(None, description="Used when `terminal_id` is absent.")
+    merchant_category: Text | None = None
+    country: Text | None = None
+    location: Text | None = Field(None, description="Used when `country` is absent.")
+    card_home_country: Text | None = None
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
+    channel: Text | None = None
+    features: dict[Annotated[str, Field(max_length=64)], float] | None = Field(
+        None,
+        description="Extra numeric inputs, e.g. `V1`..`V28` of the anonymised layout.",
+        max_length=256,
+    )
+
+    @field_validator("features")
+    @classmethod
+    def _finite(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None:
+            for name, number in value.items():
+                if not math.isfinite(number):
+                    raise ValueError(f"feature {name!r} must be a finite number")
+        return value
+
+
+class BatchIn(BaseModel):
+    """Up to 1,000 transactions, scored in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transactions: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="Each item has the fields of a single transaction; an invalid item is reported, the rest are scored.",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/TransactionIn"}},
+    )
+
+
+class RuleHitOut(BaseModel):
+    name: str
+    version: int
+    action: RuleAction
+    reason: str
+
+
+class ContributionOut(BaseModel):
+    feature: str
+    value: float | None
+    contribution: float
+    text: str
+
+
+class ExplanationOut(BaseModel):
+    """Why: in words for the analyst, and the numbers behind them."""
+
+    risk_factors: list[str]
+    protective_factors: list[str]
+    rule_hits: list[RuleHitOut]
+    top_contributions: list[dict[str, Any]]
+    confidence: str
+    recommendation: str
+    thresholds: dict[str, float] | None = None
+    degraded_reason: str | None = None
+
+
+class DecisionOut(BaseModel):
+    """The decision for one transaction; the same body is returned for every retry of its id."""
+
+    transaction_id: str
+    is_fraud: bool
+    fraud_probability: float | None
+    anomaly_score: float | None
+    risk_score: int
+    decision: Decision
+    model_version: str | None
+    processing_time_ms: float
+    degraded: bool
+    explanation: ExplanationOut | None
+
+
+class BatchItemOut(BaseModel):
+    """One item of a batch: its decision, or why it was not scored."""
+
+    index: int
+    status: int = Field(description="200 when scored, 422 when the item was invalid.")
+    decision: DecisionOut | None = None
+    error: "ErrorDetail | None" = None
+
+
+class BatchOut(BaseModel):
+    scored: int
+    failed: int
+    results: list[BatchItemOut]
+
+
+class FieldError(BaseModel):
+    field: str = Field(
+        description="Where the problem is, e.g. `amount` or `transactions[3].amount`."
+    )
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(
+        description="Stable machine-readable code, e.g. `validation_error`, `not_found`."
+    )
+    message: str
+    fields: list[FieldError] = Field(default_factory=list)
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of every route."""
+
+    error: ErrorDetail
+
+
+class AlertOut(BaseModel):
+    transaction_id: str
+    occurred_at: datetime
+    amount: float
+    card_token: str | None
+    terminal_id: str | None
+    decision: Decision | None
+    status: CaseStatus | None
+    risk_score: int | None
+    fraud_probability: float | None
+    anomaly_score: float | None
+    model_version: str | None
+    reasons: list[str] | None
+
+
+class AlertPageOut(BaseModel):
+    items: list[AlertOut]
+    total: int
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class CountOut(BaseModel):
+    total: int
+
+
+class StatusChangeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"new_status": "UNDER_REVIEW", "note": "calling the cardholder"}]
+        },
+    )
+
+    new_status: CaseStatus
+    note: str | None = Field(None, max_length=4000)
+
+
+class StatusChangeOut(BaseModel):
+    transaction_id: str
+    from_status: CaseStatus
+    to_status: CaseStatus
+    label_recorded: bool
+
+
+class FeedbackIn(BaseModel):
+    """A chargeback or dispute from a card system: the truth about one transaction."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "transaction_id": "tx-000123",
+                    "is_fraud": True,
+                    "reported_at": "2026-11-30T09:00:00Z",
+                    "source": "chargeback",
+                }
+            ]
+        },
+    )
+
+    transaction_id: Identifier
+    is_fraud: bool
+    reported_at: AwareDatetime | None = Field(
+        None, description="Default: when the request arrives."
+    )
+    source: LabelSource = LabelSource.CHARGEBACK
+    note: str | None = Field(None, max_length=4000)
+
+
+class FeedbackBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[FeedbackIn] = Field(min_length=1, max_length=1000)
+
+
+class FeedbackOut(BaseModel):
+    transaction_id: str
+    matched: bool = Field(
+        description="False when the transaction has not arrived yet; the label waits for it."
+    )
+
+
+class FeedbackBatchOut(BaseModel):
+    results: list[FeedbackOut]
+
+
+class ModelVersionOut(BaseModel):
+    version: str
+    status: str
+    algorithm: str
+    feature_set_version: str
+    artifact_sha256: str
+    metrics: dict[str, Any]
+    thresholds: dict[str, Any]
+    train_start: datetime | None
+    train_end: datetime | None
+    created_at: datetime
+    active: bool
+
+
+class ActivationOut(BaseModel):
+    active_version: str
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Large online",
+                    "expression": 'amount > 2000 and channel == "online"',
+                    "action": "review",
+                    "weight": 20,
+                    "reason": "large online payment",
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=128)
+    expression: str = Field(min_length=1, max_length=4000)
+    action: RuleAction
+    weight: float = Field(0.0, ge=0, le=100, allow_inf_nan=False)
+    reason: str = Field(min_length=1, max_length=1000)
+    enabled: bool = True
+
+
+class RuleOut(BaseModel):
+    name: str
+    version: int
+    expression: str
+    action: RuleAction
+    weight: float
+    reason: str
+    enabled: bool
+
+
+class ListIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "blocked_terminals", "kind": "terminal"}]},
+    )
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: str = Field(description="card, terminal, country or merchant_category")
+    description: str | None = Field(None, max_length=1000)
+
+
+class ListEntriesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    values: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        min_length=1, max_length=10_000
+    )
+
+
+class ListOut(BaseModel):
+    name: str
+    kind: str
+    size: int
+
+
+class ChangedOut(BaseModel):
+    changed: int
+
+
+class ComponentOut(BaseModel):
+    status: str = Field(description="`ok`, `degraded` or `down`.")
+    latency_ms: float | None = None
+    detail: str | None = None
+
+
+class HealthOut(BaseModel):
+    status: str = Field(
+        description="`ok`, `degraded` (scoring with less than the full pipeline) or `down`."
+    )
+    components: dict[str, ComponentOut]
+
+
+BatchItemOut.model_rebuild()

@@ -1,0 +1,336 @@
+"""Authorisation-time scoring as a service: once per transaction id, stored before answering.
+
+The pipeline decides; this service makes the decision a payment switch can rely on:
+
+- **Final per transaction id.** Payment networks retry. A retry is answered with the stored
+  decision and never reaches the features again, so a card's velocity is not counted twice.
+  Recent decisions are answered from memory; older ones from the database (one batched
+  lookup for all concurrent requests); a retry that arrives while the first attempt is still
+  being scored waits for that attempt.
+- **Stored before answered.** The decision is committed by the batching writer before the
+  response leaves, so every decision a switch acted on is in the alert queue and the audit.
+- **Hot-swappable.** The model version and the rules are re-read from the shared pointer in
+  the database every few seconds; a request keeps the pipeline it started with, so it ends
+  on the version it began on.
+"""
+
+import asyncio
+import logging
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from txguard.domain.enums import CaseStatus, Decision
+from txguard.domain.transactions import Transaction
+from txguard.features.definitions import FEATURE_NAMES
+from txguard.features.online import OnlineFeatures
+from txguard.registry.service import active_version, load_active
+from txguard.scoring.batcher import Batcher
+from txguard.scoring.decision import DecisionResult, explanation
+from txguard.scoring.pipeline import ScoringPipeline
+from txguard.scoring.rulebook import load_rule_set
+from txguard.store.decisions import insert_decisions, pending_labels, stored_decisions
+from txguard.store.orm import ListEntryRow, RuleRow, WatchListRow
+
+logger = logging.getLogger(__name__)
+RECENT_DECISIONS = 100_000
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the database knows of a transaction id before it is scored."""
+
+    stored: dict[str, Any] | None
+    label: bool | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What the serving pipeline was built from; a change means a rebuild."""
+
+    model_version: str | None
+    rules: tuple[int, int, int, int, int]
+
+
+class ScoringService:
+    """One per process: the current pipeline, the decision store and the retry memory."""
+
+    def __init__(self, engine: Engine, features: OnlineFeatures, *, source: str = "api") -> None:
+        self.engine = engine
+        self.features = features
+        self.source = source
+        self._revision: Revision | None = None
+        self._refresh_lock = threading.Lock()
+        self.pipeline = ScoringPipeline(features, load_rule_set(engine))
+        self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._in_flight: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.lookups: Batcher[str, Lookup] = Batcher("decision-lookup", self._lookup)
+        self.writer: Batcher[dict[str, Any], bool] = Batcher("decision-writer", self._write)
+        self.duplicates = 0
+        self.refresh()
+
+    def start(self) -> None:
+        """Start the batching threads."""
+        self.lookups.start()
+        self.writer.start()
+
+    def stop(self) -> None:
+        """Store what is queued, then stop."""
+        self.writer.stop()
+        self.lookups.stop()
+
+    def refresh(self) -> bool:
+        """Rebuild the pipeline if the active model or the rules changed; True if rebuilt."""
+        with self._refresh_lock:
+            revision = Revision(active_version(self.engine), _rules_revision(self.engine))
+            if revision == self._revision:
+                return False
+            active = load_active(self.engine)
+            rules = load_rule_set(self.engine, extra_numeric=model_extras(active.bundle))
+            self.pipeline = ScoringPipeline(
+                self.features, rules, active.bundle, degraded_reason=active.problem
+            )
+            changed = self._revision is not None
+            self._revision = revision
+        if changed:
+            logger.info("scoring pipeline rebuilt: model %s", revision.model_version)
+        return True
+
+    async def predict(self, tx: Transaction, *, explain: bool | None = None) -> dict[str, Any]:
+        """The decision for ``tx``: stored and final, whichever attempt of it this is."""
+        known = self._recent.get(tx.transaction_id)
+        if known is not None:
+            self.duplicates += 1
+            return known
+        waiting = self._in_flight.get(tx.transaction_id)
+        if waiting is not None:
+            self.duplicates += 1
+            return await asyncio.shield(waiting)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._in_flight[tx.transaction_id] = future
+        try:
+            document = await self._decide(tx, explain)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unawaited future logs nothing
+            raise
+        finally:
+            del self._in_flight[tx.transaction_id]
+        future.set_result(document)
+        self._remember(tx.transaction_id, document)
+        return document
+
+    async def predict_many(
+        self, txs: Sequence[Transaction], *, explain: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """Decisions for a batch in order: one lookup, one model call and one write for all.
+
+        Retries inside the batch, or of ids decided earlier, get the stored decision.
+        """
+        loop = asyncio.get_running_loop()
+        results: list[dict[str, Any] | None] = [None] * len(txs)
+        waits: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        first: dict[str, int] = {}
+        fresh: list[int] = []
+        for i, tx in enumerate(txs):
+            tid = tx.transaction_id
+            known = self._recent.get(tid)
+            if known is not None:
+                results[i] = known
+            elif tid in self._in_flight:
+                waits[i] = self._in_flight[tid]
+            elif tid not in first:
+                first[tid] = i
+                fresh.append(i)
+                self._in_flight[tid] = loop.create_future()
+        try:
+            await self._decide_batch(txs, fresh, results, explain)
+        except BaseException as exc:
+            self._settle([txs[i].transaction_id for i in fresh], results, fresh, exc)
+            raise
+        self._settle([txs[i].transaction_id for i in fresh], results, fresh, None)
+        for i, waiting in waits.items():
+            results[i] = await asyncio.shield(waiting)
+        for i, tx in enumerate(txs):
+            if results[i] is None:
+                results[i] = results[first[tx.transaction_id]]
+        self.duplicates += len(txs) - len(fresh)
+        return [r for r in results if r is not None]
+
+    def _settle(
+        self,
+        ids: list[str],
+        results: list[dict[str, Any] | None],
+        indexes: list[int],
+        error: BaseException | None,
+    ) -> None:
+        for tid, i in zip(ids, indexes, strict=True):
+            future = self._in_flight.pop(tid)
+            document = results[i]
+            if error is not None or document is None:
+                future.set_exception(error or RuntimeError("not decided"))
+                future.exception()
+                continue
+            future.set_result(document)
+            self._remember(tid, document)
+
+    async def _decide_batch(
+        self,
+        txs: Sequence[Transaction],
+        fresh: list[int],
+        results: list[dict[str, Any] | None],
+        explain: bool | None,
+    ) -> None:
+        found = await asyncio.gather(*(self.lookups.submit(txs[i].transaction_id) for i in fresh))
+        todo = []
+        for i, lookup in zip(fresh, found, strict=True):
+            if lookup.stored is not None:
+                results[i] = lookup.stored
+            else:
+                todo.append((i, lookup.label))
+        pipeline = self.pipeline
+        scored = pipeline.score_many([txs[i] for i, _ in todo], explain=explain)
+        documents = [response_document(pipeline, result) for result in scored]
+        for (i, label), document in zip(todo, documents, strict=True):
+            results[i] = document
+            if label is not None:
+                pipeline.add_label(txs[i], label)
+        conflicts = await asyncio.gather(
+            *(
+                self.writer.submit(self.row(txs[i], result, document))
+                for (i, _), result, document in zip(todo, scored, documents, strict=True)
+            )
+        )
+        for (i, _), conflict in zip(todo, conflicts, strict=True):
+            if conflict:
+                stored = await self.lookups.submit(txs[i].transaction_id)
+                results[i] = stored.stored or results[i]
+
+    def apply_label(
+        self, transaction_id: str, terminal_id: str | None, occurred_at: datetime, fraud: bool
+    ) -> None:
+        """A label that became known: the terminal risk features use it after the delay."""
+        tx = Transaction(transaction_id, occurred_at, 0.0, terminal_id=terminal_id)
+        self.pipeline.add_label(tx, fraud)
+
+    async def _decide(self, tx: Transaction, explain: bool | None) -> dict[str, Any]:
+        found = await self.lookups.submit(tx.transaction_id)
+        if found.stored is not None:
+            self.duplicates += 1
+            return found.stored
+        pipeline = self.pipeline
+        result = pipeline.score(tx, explain=explain)
+        if found.label is not None:
+            pipeline.add_label(tx, found.label)
+        document = response_document(pipeline, result)
+        conflict = await self.writer.submit(self.row(tx, result, document))
+        if conflict:  # another process stored this id first: its decision is the final one
+            self.duplicates += 1
+            stored = await self.lookups.submit(tx.transaction_id)
+            if stored.stored is not None:
+                return stored.stored
+        return document
+
+    def _remember(self, transaction_id: str, document: dict[str, Any]) -> None:
+        self._recent[transaction_id] = document
+        if len(self._recent) > RECENT_DECISIONS:
+            self._recent.popitem(last=False)
+
+    def row(
+        self, tx: Transaction, result: DecisionResult, document: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The ``card_transaction`` row of a scored transaction."""
+        flagged = result.decision is not Decision.APPROVE
+        return {
+            "transaction_id": tx.transaction_id,
+            "occurred_at": tx.occurred_at,
+            "amount": tx.amount,
+            "currency": tx.currency,
+            "card_token": tx.card_token,
+            "terminal_id": tx.terminal_id,
+            "merchant_category": tx.merchant_category,
+            "country": tx.country,
+            "channel": tx.channel,
+            "features": dict(tx.extras) or None,
+            "source": self.source,
+            "decision": result.decision,
+            "status": CaseStatus.NEW if flagged else None,
+            "fraud_probability": _finite(result.fraud_probability),
+            "anomaly_score": _finite(result.anomaly_score),
+            "risk_score": result.risk_score,
+            "reasons": [hit.name for hit in result.rule_hits] or None,
+            "explanation": document["explanation"],
+            "model_version": result.model_version,
+            "processing_time_ms": result.processing_time_ms,
+            "degraded": result.degraded,
+            "scored_at": datetime.now(UTC),
+        }
+
+    def _lookup(self, ids: Sequence[str]) -> list[Lookup]:
+        stored = stored_decisions(self.engine, ids)
+        missing = [i for i in ids if i not in stored]
+        labels = pending_labels(self.engine, missing)
+        return [Lookup(stored.get(i), labels.get(i)) for i in ids]
+
+    def _write(self, rows: Sequence[dict[str, Any]]) -> list[bool]:
+        unique: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            unique.setdefault(row["transaction_id"], row)
+        existed = insert_decisions(self.engine, list(unique.values()))
+        seen: set[str] = set()
+        conflicts = []
+        for row in rows:
+            tid = row["transaction_id"]
+            conflicts.append(tid in existed or tid in seen)
+            seen.add(tid)
+        return conflicts
+
+
+def response_document(pipeline: ScoringPipeline, result: DecisionResult) -> dict[str, Any]:
+    """The decision output; an approval gets the short explanation (no TreeSHAP) for speed."""
+    if result.explanation is None:
+        bundle = pipeline.bundle
+        score = result.fraud_probability
+        if score is None:
+            score = result.anomaly_score
+        result.explanation = explanation(
+            result.decision,
+            score,
+            bundle.thresholds if bundle is not None else None,
+            result.rule_hits,
+            None,
+            pipeline.degraded_reason,
+        )
+    return result.to_dict()
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def model_extras(bundle: Any) -> tuple[str, ...]:
+    """The pass-through inputs of a model (``V1``..``V28``), which rules may read too."""
+    if bundle is None:
+        return ()
+    known = set(FEATURE_NAMES)
+    return tuple(name for name in bundle.feature_names if name not in known)
+
+
+def _rules_revision(engine: Engine) -> tuple[int, int, int, int, int]:
+    """A fingerprint of the rules and lists that changes with any edit, in one round trip."""
+    statement = select(
+        select(func.coalesce(func.max(RuleRow.id), 0)).scalar_subquery(),
+        select(func.count(WatchListRow.id)).scalar_subquery(),
+        select(func.coalesce(func.max(WatchListRow.id), 0)).scalar_subquery(),
+        select(func.count(ListEntryRow.id)).scalar_subquery(),
+        select(func.coalesce(func.max(ListEntryRow.id), 0)).scalar_subquery(),
+    )
+    with engine.connect() as connection:
+        row = connection.execute(statement).one()
+    return (int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
