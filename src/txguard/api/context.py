@@ -122,7 +122,12 @@ def build_context(runtime: Runtime, store: StateStore | None = None) -> ApiConte
     settings = runtime.settings
     state = store if store is not None else build_store(runtime)
     features = OnlineFeatures(state, FeatureConfig(timedelta(days=settings.label_delay_days)))
-    service = ScoringService(runtime.engine, features)
+    service = ScoringService(
+        runtime.engine,
+        features,
+        fail_max=settings.breaker_fail_max,
+        reset_timeout_s=settings.breaker_reset_s,
+    )
     engine = runtime.engine
 
     def write_logs(entries: Any) -> list[None]:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import pybreaker
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
@@ -95,6 +96,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(TxguardError, _txguard)
     app.add_exception_handler(QueueFull, _unavailable)
     app.add_exception_handler(DBAPIError, _unavailable)
+    app.add_exception_handler(pybreaker.CircuitBreakerError, _unavailable)
     app.add_exception_handler(Exception, _bug)
 
 

@@ -28,6 +28,7 @@ class DecisionResult:
     rule_hits: list[RuleHit] = field(default_factory=list)
     explanation: dict[str, Any] | None = None
     processing_time_ms: float = 0.0
+    degraded_reason: str | None = None
 
     @property
     def is_fraud(self) -> bool:

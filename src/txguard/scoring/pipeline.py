@@ -218,6 +218,7 @@ class ScoringPipeline:
             model_version=bundle.version if bundle is not None else None,
             degraded=reason is not None,
             rule_hits=item.hits,
+            degraded_reason=reason,
         )
         wanted = explain if explain is not None else result.is_fraud
         if wanted:

@@ -19,12 +19,15 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import pybreaker
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from txguard.domain.enums import CaseStatus, Decision
 from txguard.domain.transactions import Transaction
@@ -40,6 +43,9 @@ from txguard.store.orm import ListEntryRow, RuleRow, WatchListRow
 
 logger = logging.getLogger(__name__)
 RECENT_DECISIONS = 100_000
+_TRANSIENT = (OperationalError, InterfaceError)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,22 @@ class Revision:
 class ScoringService:
     """One per process: the current pipeline, the decision store and the retry memory."""
 
-    def __init__(self, engine: Engine, features: OnlineFeatures, *, source: str = "api") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        features: OnlineFeatures,
+        *,
+        source: str = "api",
+        fail_max: int = 3,
+        reset_timeout_s: float = 5.0,
+    ) -> None:
         self.engine = engine
+        self.database = pybreaker.CircuitBreaker(
+            fail_max=fail_max,
+            reset_timeout=reset_timeout_s,
+            exclude=[lambda exc: not isinstance(exc, _TRANSIENT)],
+            name="database",
+        )
         self.features = features
         self.source = source
         self._revision: Revision | None = None
@@ -70,8 +90,10 @@ class ScoringService:
         self.pipeline = ScoringPipeline(features, load_rule_set(engine))
         self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._in_flight: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self.lookups: Batcher[str, Lookup] = Batcher("decision-lookup", self._lookup)
-        self.writer: Batcher[dict[str, Any], bool] = Batcher("decision-writer", self._write)
+        self.lookups: Batcher[str, Lookup] = Batcher("decision-lookup", self._guarded(self._lookup))
+        self.writer: Batcher[dict[str, Any], bool] = Batcher(
+            "decision-writer", self._guarded(self._write)
+        )
         self.duplicates = 0
         self.refresh()
 
@@ -272,6 +294,29 @@ class ScoringService:
             "scored_at": datetime.now(UTC),
         }
 
+    def _guarded(
+        self, handle: Callable[[Sequence[T]], list[R]]
+    ) -> Callable[[Sequence[T]], list[R]]:
+        """``handle`` retried on transient database errors, behind the database's breaker.
+
+        Both batch operations are idempotent (a lookup; an insert that ignores ids already
+        stored), so a retry cannot store a decision twice. While the database keeps failing
+        the breaker answers at once, and the API turns that into a 503 the switch can act on
+        instead of holding the authorisation for a connect timeout.
+        """
+        retrying = retry(
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.02, max=0.2),
+            retry=retry_if_exception_type(_TRANSIENT),
+            reraise=True,
+        )(handle)
+
+        def guarded(items: Sequence[T]) -> list[R]:
+            result: list[R] = self.database.call(retrying, items)
+            return result
+
+        return guarded
+
     def _lookup(self, ids: Sequence[str]) -> list[Lookup]:
         stored = stored_decisions(self.engine, ids)
         missing = [i for i in ids if i not in stored]
@@ -305,7 +350,7 @@ def response_document(pipeline: ScoringPipeline, result: DecisionResult) -> dict
             bundle.thresholds if bundle is not None else None,
             result.rule_hits,
             None,
-            pipeline.degraded_reason,
+            result.degraded_reason,
         )
     return result.to_dict()
 

@@ -5,17 +5,11 @@ restart it without touching anyone's shared server.
 """
 
 import math
-import os
-import shutil
-import socket
-import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import redis
 
 from txguard.domain.transactions import Transaction
 from txguard.features.definitions import FEATURE_NAMES, FeatureConfig
@@ -32,75 +26,6 @@ FAIL_MAX = 2
 RESET_S = 0.5
 START = datetime(2018, 4, 29, 14, 0, tzinfo=UTC)
 VELOCITY = ("card_tx_count_1h", "card_amount_sum_1h", "card_tx_count_1d", "terminal_tx_count_1d")
-
-
-class RedisServer:
-    """A throwaway redis-server on one port, which can be killed and started again."""
-
-    def __init__(self, binary: str, port: int, directory: Path) -> None:
-        self.binary = binary
-        self.port = port
-        self.directory = directory
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed binary and our own arguments
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        self._wait_until_ready()
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
-
-    def _wait_until_ready(self) -> None:
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=0.2)
-        deadline = time.monotonic() + 10
-        try:
-            while True:
-                assert self.process is not None and self.process.poll() is None, "redis died"
-                try:
-                    client.ping()
-                    return
-                except redis.exceptions.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.02)
-        finally:
-            client.close()
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A private server, always stopped at the end, however the test ends."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is required in CI for the outage test")
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(binary, _free_port(), tmp_path)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class CountingStore:
