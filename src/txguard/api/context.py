@@ -99,6 +99,11 @@ class ApiContext:
             ),
         }  # fmt: skip
 
+    def model_version(self) -> str | None:
+        """The version the current pipeline scores with."""
+        bundle = self.service.pipeline.bundle
+        return bundle.version if bundle is not None else None
+
     def log_request(self, entry: RequestLogEntry) -> None:
         """Queue one request-log entry; a full queue drops it and counts it."""
         self.request_log.offer(entry)
@@ -139,7 +144,7 @@ def build_context(runtime: Runtime, store: StateStore | None = None) -> ApiConte
     )
     metrics = ApiMetrics()
     context = ApiContext(runtime, service, state, metrics, request_log)
-    metrics.watch(context.live_values)
+    metrics.watch(context.live_values, context.model_version)
     return context
 
 

@@ -50,16 +50,30 @@ class ApiMetrics:
         if document["degraded"]:
             self.degraded.inc()
 
-    def watch(self, read: Callable[[], dict[str, tuple[str, float, str]]]) -> None:
-        """Publish live values ``{name: (kind, value, help)}`` read at scrape time."""
-        self.registry.register(_LiveCollector(read))
+    def watch(
+        self,
+        read: Callable[[], dict[str, tuple[str, float, str]]],
+        model_version: Callable[[], str | None],
+    ) -> None:
+        """Publish live values ``{name: (kind, value, help)}`` and the model version in use."""
+        self.registry.register(_LiveCollector(read, model_version))
 
 
 class _LiveCollector(Collector):
-    def __init__(self, read: Callable[[], dict[str, tuple[str, float, str]]]) -> None:
+    def __init__(
+        self,
+        read: Callable[[], dict[str, tuple[str, float, str]]],
+        model_version: Callable[[], str | None],
+    ) -> None:
         self._read = read
+        self._model_version = model_version
 
     def collect(self) -> Iterator[Metric]:
+        info = GaugeMetricFamily(
+            "txguard_model_info", "The model version serving (1), or none.", labels=["version"]
+        )
+        info.add_metric([self._model_version() or "none"], 1.0)
+        yield info
         for name, (kind, value, text) in self._read().items():
             if kind == "counter":
                 yield CounterMetricFamily(name, text, value=value)

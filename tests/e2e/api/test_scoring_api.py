@@ -176,3 +176,5 @@ def test_metrics_count_requests_and_decisions(api: TestClient) -> None:
     assert 'route="/api/v1/predict",status="422"} 1.0' in text
     assert "txguard_decisions_total" in text and "txguard_risk_score_bucket" in text
     assert "txguard_request_log_dropped_total 0.0" in text
+    version = app_of(api).state.context.model_version()
+    assert f'txguard_model_info{{version="{version}"}} 1.0' in text
