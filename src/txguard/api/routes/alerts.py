@@ -3,7 +3,7 @@
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
@@ -51,14 +51,7 @@ def _filters(
 )
 async def list_anomalies(
     request: Request,
-    status: Annotated[list[CaseStatus] | None, Query(description="Any of these statuses.")] = None,
-    min_risk_score: Annotated[int | None, Query(ge=0, le=100)] = None,
-    start: Annotated[
-        AwareDatetime | None, Query(description="occurred_at ≥ start (RFC 3339)")
-    ] = None,
-    end: Annotated[AwareDatetime | None, Query(description="occurred_at < end (RFC 3339)")] = None,
-    decision: Annotated[Decision | None, Query()] = None,
-    rule: Annotated[str | None, Query(max_length=128, description="A rule that hit.")] = None,
+    filters: Annotated[AlertFilters, Depends(_filters)],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
@@ -66,7 +59,6 @@ async def list_anomalies(
 ) -> JsonResponse:
     """Highest risk first, then newest; keyset pagination through `cursor`."""
     context: ApiContext = request.app.state.context
-    filters = _filters(status, min_risk_score, start, end, decision, rule)
     page = await _thread(cases.list_alerts, context.runtime.engine, filters, limit, cursor)
     return JsonResponse(
         {
@@ -85,17 +77,10 @@ async def list_anomalies(
     **allowed(*READERS),
 )
 async def count_anomalies(
-    request: Request,
-    status: Annotated[list[CaseStatus] | None, Query(description="Any of these statuses.")] = None,
-    min_risk_score: Annotated[int | None, Query(ge=0, le=100)] = None,
-    start: Annotated[AwareDatetime | None, Query()] = None,
-    end: Annotated[AwareDatetime | None, Query()] = None,
-    decision: Annotated[Decision | None, Query()] = None,
-    rule: Annotated[str | None, Query(max_length=128)] = None,
+    request: Request, filters: Annotated[AlertFilters, Depends(_filters)]
 ) -> CountOut:
     """How many alerts match the same filters as the list."""
     context: ApiContext = request.app.state.context
-    filters = _filters(status, min_risk_score, start, end, decision, rule)
     return CountOut(total=await _thread(cases.count_alerts, context.runtime.engine, filters))
 
 
