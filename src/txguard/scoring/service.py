@@ -38,12 +38,13 @@ from txguard.scoring.batcher import Batcher
 from txguard.scoring.decision import DecisionResult, explanation
 from txguard.scoring.pipeline import ScoringPipeline
 from txguard.scoring.rulebook import load_rule_set
-from txguard.store.decisions import insert_decisions, pending_labels, stored_decisions
+from txguard.store.decisions import DecisionStatements
+from txguard.store.exceptions import StorageUnavailable
 from txguard.store.orm import ListEntryRow, RuleRow, WatchListRow
 
 logger = logging.getLogger(__name__)
 RECENT_DECISIONS = 100_000
-_TRANSIENT = (OperationalError, InterfaceError)
+_TRANSIENT = (OperationalError, InterfaceError, StorageUnavailable)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -77,6 +78,7 @@ class ScoringService:
         reset_timeout_s: float = 5.0,
     ) -> None:
         self.engine = engine
+        self.statements = DecisionStatements(engine)
         self.database = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_timeout_s,
@@ -318,16 +320,16 @@ class ScoringService:
         return guarded
 
     def _lookup(self, ids: Sequence[str]) -> list[Lookup]:
-        stored = stored_decisions(self.engine, ids)
+        stored = self.statements.stored(ids)
         missing = [i for i in ids if i not in stored]
-        labels = pending_labels(self.engine, missing)
+        labels = self.statements.pending_labels(missing)
         return [Lookup(stored.get(i), labels.get(i)) for i in ids]
 
     def _write(self, rows: Sequence[dict[str, Any]]) -> list[bool]:
         unique: dict[str, dict[str, Any]] = {}
         for row in rows:
             unique.setdefault(row["transaction_id"], row)
-        existed = insert_decisions(self.engine, list(unique.values()))
+        existed = self.statements.insert(list(unique.values()))
         seen: set[str] = set()
         conflicts = []
         for row in rows:

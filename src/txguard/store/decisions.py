@@ -1,31 +1,162 @@
-"""Scored transactions in and out of ``card_transaction``, in batches.
+"""Scored transactions in and out of ``card_transaction``, on the authorisation path.
 
-The scoring service calls these from its batching threads: one statement for many
-concurrent requests. A transaction id is stored once; a second insert of the same id (a
-payment network's retry that reached another process) changes nothing and is reported, so
-the caller can answer with the decision that was stored first.
+The scoring service calls these from its batching threads for every transaction, so they are
+compiled once and run on the driver's connection: building and executing a SQLAlchemy
+statement costs about 250 µs a call here, the driver's own ``execute`` about 5 µs on SQLite.
+The values still go through each column's SQLAlchemy type (``bind_processor``), so a row
+written here reads back through the ORM exactly like one written by it.
+
+A transaction id is stored once; a second insert of the same id (a payment network's retry
+that reached another process) changes nothing and is reported, so the caller can answer with
+the decision that was stored first.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, Insert, Table, case, func, select
+import orjson
+from sqlalchemy import Engine, Insert, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
-from txguard.store.orm import LabelRow, TransactionRow
+from txguard.store.base import utcnow
+from txguard.store.exceptions import StorageUnavailable
+from txguard.store.orm import TransactionRow
 
 _T: Table = TransactionRow.__table__  # type: ignore[assignment]
-_DECISION_COLUMNS = (
-    _T.c.transaction_id,
-    _T.c.decision,
-    _T.c.fraud_probability,
-    _T.c.anomaly_score,
-    _T.c.risk_score,
-    _T.c.model_version,
-    _T.c.processing_time_ms,
-    _T.c.degraded,
-    _T.c.explanation,
+_INSERTED = (c.name for c in _T.columns if c.name not in ("id", "updated_at"))
+INSERT_COLUMNS = tuple(_INSERTED)
+DECISION_COLUMNS = (
+    "transaction_id",
+    "decision",
+    "fraud_probability",
+    "anomaly_score",
+    "risk_score",
+    "model_version",
+    "processing_time_ms",
+    "degraded",
+    "explanation",
 )
+Processor = Callable[[Any], Any] | None
+
+
+class DecisionStatements:
+    """The three statements of the scoring path, compiled for one engine's dialect."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        dialect = engine.dialect
+        dbapi = dialect.loaded_dbapi
+        self._unreachable: tuple[type[Exception], ...] = (
+            DBAPIError,
+            dbapi.OperationalError,
+            dbapi.InterfaceError,
+        )
+        self._postgres = dialect.name == "postgresql"
+        statement = _insert(engine).values({n: bindparam(n) for n in INSERT_COLUMNS})
+        compiled = statement.returning(_T.c.transaction_id).compile(dialect=dialect)
+        self._insert_sql = compiled.string
+        self._positions = compiled.positiontup if compiled.positional else None
+        self._binds: dict[str, Processor] = {
+            n: _T.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in INSERT_COLUMNS
+        }
+        mark = "%s" if self._postgres else "?"
+        match = "= ANY(%s)" if self._postgres else f"= {mark}"
+        columns = ", ".join(DECISION_COLUMNS)
+        self._select_sql = f"SELECT {columns} FROM card_transaction WHERE transaction_id {match}"  # noqa: S608 -- fixed names
+        self._labels_sql = (
+            "SELECT transaction_id, MAX(CASE WHEN is_fraud THEN 1 ELSE 0 END) FROM label "  # noqa: S608
+            f"WHERE transaction_id {match} GROUP BY transaction_id"
+        )
+
+    def insert(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+        """Insert scored transactions in one transaction; the ids that were already stored."""
+        if not rows:
+            return set()
+        with self._unreachable_as_storage_error():
+            return self._insert(rows)
+
+    def _insert(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+        params = [self._params(row) for row in rows]
+        inserted: set[str] = set()
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if self._postgres:
+                cursor.executemany(self._insert_sql, params, returning=True)  # type: ignore[call-arg]
+                while True:
+                    inserted.update(r[0] for r in cursor.fetchall())
+                    if not cursor.nextset():
+                        break
+            else:
+                for one in params:
+                    cursor.execute(self._insert_sql, one)
+                    inserted.update(r[0] for r in cursor.fetchall())
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()
+        return {row["transaction_id"] for row in rows} - inserted
+
+    def stored(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored decision of each id that has one, in the decision output's field names."""
+        found = self._query(self._select_sql, ids)
+        return {
+            row[0]: decision_document(dict(zip(DECISION_COLUMNS, row, strict=True)))
+            for row in found
+        }
+
+    def pending_labels(self, ids: Sequence[str]) -> dict[str, bool]:
+        """Labels reported before their transaction arrived: fraud if any source says so."""
+        return {row[0]: bool(row[1]) for row in self._query(self._labels_sql, ids)}
+
+    def _query(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        if not ids:
+            return []
+        with self._unreachable_as_storage_error():
+            return self._fetch(sql, ids)
+
+    @contextmanager
+    def _unreachable_as_storage_error(self) -> Iterator[None]:
+        """The driver's own connection errors, which SQLAlchemy does not wrap on this path."""
+        try:
+            yield
+        except self._unreachable as exc:
+            raise StorageUnavailable(f"the database is unreachable: {_first_line(exc)}") from exc
+
+    def _fetch(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            rows: list[tuple[Any, ...]] = []
+            if self._postgres:
+                cursor.execute(sql, (list(set(ids)),))
+                rows = list(cursor.fetchall())
+            else:
+                for one in set(ids):
+                    cursor.execute(sql, (one,))
+                    rows += cursor.fetchall()
+            connection.commit()
+            return rows
+        finally:
+            connection.close()
+
+    def _params(self, row: Mapping[str, Any]) -> Any:
+        values = {}
+        for name, process in self._binds.items():
+            value = row.get(name) if name != "created_at" else row.get(name) or utcnow()
+            values[name] = process(value) if process is not None and value is not None else value
+        if self._positions is None:
+            return values
+        return tuple(values[name] for name in self._positions)
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _insert(engine: Engine) -> Insert:
@@ -34,44 +165,13 @@ def _insert(engine: Engine) -> Insert:
     return sqlite.insert(_T).on_conflict_do_nothing(index_elements=["transaction_id"])
 
 
-def insert_decisions(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Insert scored transactions in one statement; the ids that were already stored."""
-    if not rows:
-        return set()
-    statement = _insert(engine).returning(_T.c.transaction_id)
-    with engine.begin() as connection:
-        inserted = set(connection.execute(statement, list(rows)).scalars())
-    return {row["transaction_id"] for row in rows} - inserted
-
-
-def stored_decisions(engine: Engine, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored decision of each id that has one, in the decision output's field names."""
-    if not ids:
-        return {}
-    statement = select(*_DECISION_COLUMNS).where(_T.c.transaction_id.in_(set(ids)))
-    with engine.connect() as connection:
-        rows = connection.execute(statement).mappings()
-        return {row["transaction_id"]: decision_document(row) for row in rows}
-
-
-def pending_labels(engine: Engine, ids: Sequence[str]) -> dict[str, bool]:
-    """Labels reported before their transaction arrived: fraud if any source says so."""
-    if not ids:
-        return {}
-    label = LabelRow.__table__
-    statement = (
-        select(label.c.transaction_id, func.max(case((label.c.is_fraud, 1), else_=0)))
-        .where(label.c.transaction_id.in_(set(ids)))
-        .group_by(label.c.transaction_id)
-    )
-    with engine.connect() as connection:
-        return {tid: bool(fraud) for tid, fraud in connection.execute(statement)}
-
-
 def decision_document(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A stored row as the decision output (DESIGN.md "Decision output")."""
     decision = row["decision"]
-    value = decision.value if decision is not None else None
+    value = getattr(decision, "value", decision)
+    explanation = row["explanation"]
+    if isinstance(explanation, str | bytes):
+        explanation = orjson.loads(explanation)
     return {
         "transaction_id": row["transaction_id"],
         "is_fraud": value is not None and value != "approve",
@@ -82,5 +182,5 @@ def decision_document(row: Mapping[Any, Any]) -> dict[str, Any]:
         "model_version": row["model_version"],
         "processing_time_ms": row["processing_time_ms"],
         "degraded": bool(row["degraded"]),
-        "explanation": row["explanation"],
+        "explanation": explanation,
     }

@@ -2,6 +2,7 @@
 
 TxguardError
 └── StorageError           the database refused or could not be reached
+    ├── StorageUnavailable the database could not be reached (transient)
     └── MigrationError     the schema is not at the revision the code expects
 """
 
@@ -10,6 +11,10 @@ from txguard.domain.errors import TxguardError
 
 class StorageError(TxguardError):
     """The database refused an operation or could not be reached."""
+
+
+class StorageUnavailable(StorageError):
+    """The database could not be reached or dropped the connection: worth retrying later."""
 
 
 class MigrationError(StorageError):
