@@ -37,10 +37,10 @@ test: lint ## Lint, then every test with branch coverage (fails under 85%)
 test-fast: install ## Unit tests only, no coverage
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 
-demo: install ## Simulate, migrate, import, train and explain decisions in the embedded database
+demo: install ## Simulate, import, train, then stream through the API on port 8000 (about a minute)
 	$(BIN)/txguard demo
 
-bench: install ## Every benchmark of bench/RESULTS.md (writes bench/out; about 30 minutes)
+bench: install ## Every benchmark of bench/RESULTS.md (writes bench/out; about 40 minutes)
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/import_postgres.py
 	$(BIN)/python bench/detection_quality.py
@@ -49,6 +49,7 @@ bench: install ## Every benchmark of bench/RESULTS.md (writes bench/out; about 3
 	$(BIN)/python bench/anomaly_single_row.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/featurestore_redis.py
+	$(BIN)/python bench/api_load.py
 
 clean: ## Remove the virtual environment, caches and ./var
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -1,4 +1,4 @@
-"""``txguard demo``: the newcomer's first run, from nothing to a populated database."""
+"""``txguard demo``: the newcomer's first run, from nothing to a live API over a populated database."""
 
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,12 +10,15 @@ from txguard.cli.errors import reports_errors
 from txguard.cli.runtime import command_runtime
 from txguard.domain.datasets import DatasetSummary
 from txguard.domain.enums import Decision
+from txguard.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from txguard.runtime import Runtime
     from txguard.scoring.decision import DecisionResult
+    from txguard.scoring.history import History
 
 SCENARIOS = {1: "amount over 220", 2: "compromised terminal", 3: "compromised card"}
+MIN_TRAINING_DAYS = 30
 
 
 @reports_errors
@@ -24,8 +27,33 @@ def demo(
     terminals: Annotated[int, typer.Option(min=1, help="Simulated terminals.")] = 1000,
     days: Annotated[int, typer.Option(min=1, help="Simulated days.")] = 60,
     seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 0,
+    serve: Annotated[
+        bool, typer.Option(help="Start the API and stream the days after training through it.")
+    ] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the API.")] = 8000,
+    rate: Annotated[
+        float, typer.Option(min=0.1, help="Transactions per second sent to the API.")
+    ] = 100.0,
+    stream_seconds: Annotated[
+        float, typer.Option(min=0.0, help="How long to stream, at most.")
+    ] = 20.0,
+    keep_serving: Annotated[
+        bool, typer.Option(help="Leave the API running after the stream, until Ctrl-C.")
+    ] = False,
 ) -> None:
-    """Simulate, migrate, import, train a model and show a few explained decisions."""
+    """Simulate, migrate, import, train a model, explain a few decisions, then run the API.
+
+    The API (``txguard serve`` on 127.0.0.1) scores the simulated days after the training
+    window, sent to ``POST /api/v1/predict`` at a steady rate; the demo then prints the docs
+    URL and the riskiest flagged transactions, and stops the server unless
+    ``--keep-serving``.
+    """
+    serve = serve and days >= MIN_TRAINING_DAYS  # the API part needs a trained model
+    if serve:
+        _require_httpx()
+        from txguard.cli.stream_demo import HOST, ensure_port_free
+
+        ensure_port_free(HOST, port)  # now, not after a minute of work
     from txguard.files.writer import write_frame
     from txguard.ingest import service
     from txguard.simulation import SimulationParams, simulate
@@ -49,11 +77,41 @@ def demo(
             f"imported {report.transactions_added:,} new transactions in {report.seconds:.1f} s"
         )
         _print_summary(service.summarise(runtime.engine))
-        _train_and_score(runtime, path, date(2018, 4, 1), days)
+        trained = _train_and_score(runtime, path, date(2018, 4, 1), days)
+        log = runtime.settings.data_dir / "demo" / "api.log"
+        earlier = _streamed_before(runtime) if serve and trained is not None else 0
+    if not serve or trained is None:
+        return
+    from txguard.cli.stream_demo import StreamOptions, run
+
+    history, first, last = trained
+    if earlier:
+        typer.echo(
+            f"\n({earlier:,} transactions were decided by an earlier demo run; the API answers"
+            " their ids with the stored decisions, as it does a payment network's retries)"
+        )
+    options = StreamOptions(port, rate, stream_seconds, keep_serving)
+    run(history, first, last, options, log)
 
 
-def _train_and_score(runtime: "Runtime", path: "Path", start: date, days: int) -> None:
-    """Train on the middle of the simulated period, then explain a few of its last decisions."""
+def _require_httpx() -> None:
+    """The live part talks to the API with httpx, which ``make`` installs with the dev tools."""
+    from importlib.util import find_spec
+
+    if find_spec("httpx") is None:  # pragma: no cover - depends on the installation
+        raise ConfigurationError(
+            "the live part of the demo needs httpx: pip install httpx, or run it with --no-serve"
+        )
+
+
+def _train_and_score(
+    runtime: "Runtime", path: "Path", start: date, days: int
+) -> "tuple[History, date, date] | None":
+    """Train on the middle of the simulated period, then explain a few of its last decisions.
+
+    The history and the days after the training window, or None when too few days were
+    simulated to train.
+    """
     from txguard.cli.explained import print_decision
     from txguard.features.definitions import FeatureConfig
     from txguard.features.online import OnlineFeatures
@@ -66,9 +124,12 @@ def _train_and_score(runtime: "Runtime", path: "Path", start: date, days: int) -
     from txguard.scoring.replay import replay_decisions
     from txguard.scoring.trainer import train
 
-    if days < 30:
-        typer.echo("\n(at least 30 simulated days are needed to train a model; skipped)")
-        return
+    if days < MIN_TRAINING_DAYS:
+        typer.echo(
+            f"\n(at least {MIN_TRAINING_DAYS} simulated days are needed to train a model and"
+            " serve it; skipped)"
+        )
+        return None
     history = load_history(path)
     train_start, train_end = start + timedelta(days=days - 24), start + timedelta(days=days - 11)
     options = TrainingOptions(alerts_per_day=20)
@@ -90,6 +151,19 @@ def _train_and_score(runtime: "Runtime", path: "Path", start: date, days: int) -
     typer.echo(f"scored the {len(results):,} transactions of {last}; a few of the decisions:")
     for result in _examples(results):
         print_decision(result)
+    return history, train_end + timedelta(days=1), last
+
+
+def _streamed_before(runtime: "Runtime") -> int:
+    """How many transactions an earlier demo run sent through the API."""
+    from sqlalchemy import func, select
+
+    from txguard.cli.stream_demo import ID_PREFIX
+    from txguard.store.orm import TransactionRow
+
+    statement = select(func.count()).where(TransactionRow.transaction_id.startswith(ID_PREFIX))
+    with runtime.engine.connect() as connection:
+        return int(connection.execute(statement).scalar_one())
 
 
 def _registered(runtime: "Runtime", version: str) -> bool:
