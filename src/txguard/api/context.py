@@ -44,7 +44,9 @@ class ApiContext:
         return self.store if isinstance(self.store, GuardedStore) else None
 
     async def start(self) -> None:
-        """Start the writers and the reloader."""
+        """Rebuild in-memory feature state, then start the writers and the reloader."""
+        if isinstance(self.store, MemoryStore):
+            await asyncio.to_thread(self.service.rebuild_features)
         self.service.start()
         self.request_log.start()
         self._reloader = asyncio.create_task(self._reload_forever())

@@ -260,6 +260,11 @@ class OnlineFeatures:
         self._fraud_horizon = self._delay + _LONGEST_LABEL_MS
         self._last_evict = -(2**62)
 
+    @property
+    def memory_ms(self) -> int:
+        """How far back state reaches: replaying this much history rebuilds it exactly."""
+        return max(_HISTORY_MS, self._horizon, self._fraud_horizon)
+
     def compute(self, tx: FeatureInput) -> tuple[list[float], float]:
         """The feature values, in ``FEATURE_NAMES`` order, and the card ratio (for ``record``)."""
         values = stateless_values(tx)

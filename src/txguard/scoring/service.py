@@ -21,7 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pybreaker
@@ -30,20 +30,22 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from txguard.domain.enums import CaseStatus, Decision
-from txguard.domain.transactions import Transaction
+from txguard.domain.transactions import EPOCH, Transaction
 from txguard.features.definitions import FEATURE_NAMES
-from txguard.features.online import OnlineFeatures
+from txguard.features.online import FeatureInput, OnlineFeatures
 from txguard.registry.service import active_version, load_active
 from txguard.scoring.batcher import Batcher
 from txguard.scoring.decision import DecisionResult, explanation
 from txguard.scoring.pipeline import ScoringPipeline
 from txguard.scoring.rulebook import load_rule_set
+from txguard.store import history
 from txguard.store.decisions import DecisionStatements
 from txguard.store.exceptions import StorageUnavailable
 from txguard.store.orm import ListEntryRow, RuleRow, WatchListRow
 
 logger = logging.getLogger(__name__)
 RECENT_DECISIONS = 100_000
+_MS = timedelta(milliseconds=1)
 _TRANSIENT = (OperationalError, InterfaceError, StorageUnavailable)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -235,6 +237,29 @@ class ScoringService:
             if conflict:
                 stored = await self.lookups.submit(txs[i].transaction_id)
                 results[i] = stored.stored or results[i]
+
+    def rebuild_features(self) -> int:
+        """Replay the stored history into the feature state; how many transactions it read.
+
+        For a process whose feature state lives in its own memory: after a restart the cards
+        and terminals it serves must not look new. Labels count as in training, from the
+        label delay after each transaction.
+        """
+        latest = history.latest_transaction_time(self.engine)
+        if latest is None:
+            return 0
+        since = history.window_start(latest, self.features.memory_ms)
+        count = 0
+        for tid, occurred_at, amount, card, terminal in history.transactions_since(
+            self.engine, since
+        ):
+            time_ms = (occurred_at - EPOCH) // _MS
+            self.features.process(FeatureInput(tid, time_ms, amount, card, terminal))
+            count += 1
+        for tid, occurred_at, terminal in history.frauds_since(self.engine, since):
+            self.features.add_label(tid, terminal, (occurred_at - EPOCH) // _MS, True)
+        logger.info("feature state rebuilt from %d stored transactions since %s", count, since)
+        return count
 
     def apply_label(
         self, transaction_id: str, terminal_id: str | None, occurred_at: datetime, fraud: bool

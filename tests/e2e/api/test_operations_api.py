@@ -110,3 +110,33 @@ def test_health_reports_each_component(api: TestClient) -> None:
     assert body["status"] == "ok"
     assert set(body["components"]) >= {"database", "feature_store", "model", "rules"}
     assert body["components"]["database"]["latency_ms"] >= 0
+
+
+def test_a_restarted_process_rebuilds_card_and_terminal_history(
+    api_factory: Any, served_model: ModelBundle
+) -> None:
+    first = api_factory()
+    rule = {"name": "Seen within the hour", "expression": "card_tx_count_1h >= 1", "action": "flag",
+            "weight": 1, "reason": "second payment within the hour"}  # fmt: skip
+    assert first.post("/api/v1/rules", json=rule).status_code == 201
+    first.post(PREDICT, json=tx("h-1", timestamp="2018-05-02T10:00:00Z"))
+    first.post("/api/v1/feedback", json={"transaction_id": "h-1", "is_fraud": True})
+    first.__exit__(None, None, None)
+
+    restarted = api_factory()
+    later = restarted.post(PREDICT, json=tx("h-2", timestamp="2018-05-02T10:30:00Z")).json()
+
+    assert [h["name"] for h in later["explanation"]["rule_hits"]] == ["Seen within the hour"]
+    features = restarted.app.state.context.service.features  # type: ignore[attr-defined]
+    from txguard.features.definitions import FEATURE_NAMES
+    from txguard.features.online import FeatureInput
+
+    week_later = FeatureInput("probe", later_ms("2018-05-10T10:00:00Z"), 1.0, None, "T-1")
+    values, _ = features.compute(week_later)
+    assert values[FEATURE_NAMES.index("terminal_fraud_count_7d")] == 1
+
+
+def later_ms(text: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
