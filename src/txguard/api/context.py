@@ -37,6 +37,7 @@ class ApiContext:
     metrics: ApiMetrics
     request_log: Batcher[RequestLogEntry, None]
     _reloader: "asyncio.Task[None] | None" = field(default=None, repr=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def guarded(self) -> GuardedStore | None:
@@ -52,11 +53,14 @@ class ApiContext:
         self._reloader = asyncio.create_task(self._reload_forever())
 
     async def stop(self) -> None:
-        """Stop reloading, store what is queued, release connections."""
+        """Stop reloading, store what is queued, release connections.
+
+        The reloader is asked to stop rather than cancelled: a cancelled task would leave its
+        database check running in a thread, returning its connection to a disposed pool.
+        """
+        self._stopping.set()
         if self._reloader is not None:
-            self._reloader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reloader
+            await self._reloader
         await asyncio.to_thread(self.service.stop)
         await asyncio.to_thread(self.request_log.stop)
         self.runtime.close()
@@ -64,7 +68,10 @@ class ApiContext:
     async def _reload_forever(self) -> None:
         interval = self.runtime.settings.reload_interval_s
         while True:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+            if self._stopping.is_set():
+                return
             try:
                 await asyncio.to_thread(self.service.refresh)
             except Exception as exc:
