@@ -1,6 +1,6 @@
 """``txguard demo``: the newcomer's first run, from nothing to a live API over a populated database."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -68,11 +68,22 @@ def demo(
             start_date=date(2018, 4, 1),
             seed=seed,
         )
-        write_frame(simulate(params), path)
+        frame = simulate(params)
+        write_frame(frame, path)
         typer.echo(f"simulated {customers} customers, {terminals} terminals, {days} days -> {path}")
         migrate.upgrade(runtime.engine)
         typer.echo(f"database {runtime.settings.masked()['TXGUARD_DATABASE_URL']} migrated")
-        report = service.import_file(engine=runtime.engine, path=path, tokeniser=runtime.tokeniser)
+        imported = path
+        if serve and days >= MIN_TRAINING_DAYS:
+            # The API rebuilds its feature state from the database, so the days it is about to
+            # receive live must not be in it already, or every card would count them twice.
+            imported = path.with_name(f"history-{seed}.parquet")
+            write_frame(
+                frame[frame["TX_DATETIME"] < _stream_start(date(2018, 4, 1), days)], imported
+            )
+        report = service.import_file(
+            engine=runtime.engine, path=imported, tokeniser=runtime.tokeniser
+        )
         typer.echo(
             f"imported {report.transactions_added:,} new transactions in {report.seconds:.1f} s"
         )
@@ -104,6 +115,17 @@ def _require_httpx() -> None:
         )
 
 
+def _training_window(start: date, days: int) -> tuple[date, date]:
+    """The middle of the simulated period: two weeks, ending eleven days before its end."""
+    return start + timedelta(days=days - 24), start + timedelta(days=days - 11)
+
+
+def _stream_start(start: date, days: int) -> datetime:
+    """The first moment the API is fed live: the day after the training window."""
+    first = _training_window(start, days)[1] + timedelta(days=1)
+    return datetime(first.year, first.month, first.day)
+
+
 def _train_and_score(
     runtime: "Runtime", path: "Path", start: date, days: int
 ) -> "tuple[History, date, date] | None":
@@ -131,7 +153,7 @@ def _train_and_score(
         )
         return None
     history = load_history(path)
-    train_start, train_end = start + timedelta(days=days - 24), start + timedelta(days=days - 11)
+    train_start, train_end = _training_window(start, days)
     options = TrainingOptions(alerts_per_day=20)
     bundle = train(history, train_start, train_end, label_delay_days=7, options=options)
     if registry.active_version(runtime.engine) != bundle.version:

@@ -130,8 +130,8 @@ def run(history: History, first: date, last: date, options: StreamOptions, log: 
                 f"POST {options.base_url}/api/v1/predict at {options.rate:g}/s"
             )
             typer.echo(
-                "(the server starts with empty card and terminal histories and no chargebacks;"
-                " they build up as it scores)"
+                "(the server rebuilt each card's and terminal's history from the imported days;"
+                " the streamed days were kept out of the import)"
             )
             stats = stream(server, options, payloads)
             _print_summary(stats, options)
