@@ -8,7 +8,7 @@ towards fraud is a risk factor; one that pushes away is a protective factor.
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from txguard.features.definitions import describe
@@ -24,8 +24,13 @@ class Contribution:
     text: str
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return asdict(self)
+        """JSON-ready (by hand: ``dataclasses.asdict`` deep-copies, ten times the cost)."""
+        return {
+            "feature": self.feature,
+            "value": self.value,
+            "contribution": self.contribution,
+            "text": self.text,
+        }
 
 
 def _num(value: float, digits: int = 0) -> str:
@@ -111,15 +116,21 @@ def top_contributions(
     *,
     limit: int = 5,
 ) -> tuple[list[Contribution], list[Contribution]]:
-    """The strongest risk factors and protective factors, each at most ``limit`` long."""
-    items = [
-        Contribution(name, _clean(value), float(c), phrase(name, _clean(value)))
-        for name, value, c in zip(names, values, contributions, strict=False)
-        if c != 0.0
-    ]
-    risk = sorted((i for i in items if i.contribution > 0), key=lambda i: -i.contribution)
-    protective = sorted((i for i in items if i.contribution < 0), key=lambda i: i.contribution)
-    return risk[:limit], protective[:limit]
+    """The strongest risk factors and protective factors, each at most ``limit`` long.
+
+    Only the factors shown are put in words: phrasing every feature costs more than the
+    choice.
+    """
+    pushes = [(float(c), n, v) for n, v, c in zip(names, values, contributions, strict=False)]
+    risk = sorted((p for p in pushes if p[0] > 0), key=lambda p: -p[0])[:limit]
+    protective = sorted((p for p in pushes if p[0] < 0), key=lambda p: p[0])[:limit]
+    return [_worded(p) for p in risk], [_worded(p) for p in protective]
+
+
+def _worded(push: tuple[float, str, float]) -> Contribution:
+    contribution, name, value = push
+    clean = _clean(value)
+    return Contribution(name, clean, contribution, phrase(name, clean))
 
 
 def _clean(value: float) -> float | None:

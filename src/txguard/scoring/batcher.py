@@ -34,8 +34,10 @@ class QueueFull(Exception):
 
 @dataclass(slots=True)
 class _Item(Generic[T, R]):
-    value: T
-    future: "Future[R] | None"
+    """Values queued together (one request's batch) and the one future of their results."""
+
+    values: Sequence[T]
+    future: "Future[list[R]] | None"
 
 
 class Batcher(Generic[T, R]):
@@ -84,26 +86,33 @@ class Batcher(Generic[T, R]):
 
     async def submit(self, value: T) -> R:
         """Queue ``value`` and wait for its result without blocking the event loop."""
-        future: Future[R] = Future()
-        try:
-            self._queue.put_nowait(_Item(value, future))
-        except queue.Full:
-            raise QueueFull(f"{self.name}: {self._queue.maxsize} items are waiting") from None
-        return await asyncio.wrap_future(future)
+        return (await self.submit_many([value]))[0]
+
+    async def submit_many(self, values: Sequence[T]) -> list[R]:
+        """Queue ``values`` as one item and wait for their results, in order.
+
+        A request's whole batch crosses to the worker thread once, not once per value.
+        """
+        if not values:
+            return []
+        return await asyncio.wrap_future(self._put(values))
 
     def call(self, value: T, timeout_s: float | None = None) -> R:
         """Queue ``value`` and wait for its result, from a plain thread."""
-        future: Future[R] = Future()
+        return self._put([value]).result(timeout_s)[0]
+
+    def _put(self, values: Sequence[T]) -> "Future[list[R]]":
+        future: Future[list[R]] = Future()
         try:
-            self._queue.put_nowait(_Item(value, future))
+            self._queue.put_nowait(_Item(values, future))
         except queue.Full:
             raise QueueFull(f"{self.name}: {self._queue.maxsize} items are waiting") from None
-        return future.result(timeout_s)
+        return future
 
     def offer(self, value: T) -> bool:
         """Queue ``value`` without waiting for anything; False (and counted) when full."""
         try:
-            self._queue.put_nowait(_Item(value, None))
+            self._queue.put_nowait(_Item([value], None))
         except queue.Full:
             self.dropped += 1
             return False
@@ -116,7 +125,8 @@ class Batcher(Generic[T, R]):
             if first is _STOP:
                 break
             batch = [first]
-            while len(batch) < self._max_batch:
+            size = len(first.values)  # type: ignore[attr-defined]
+            while size < self._max_batch:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
@@ -125,19 +135,24 @@ class Batcher(Generic[T, R]):
                     stopping = True
                     break
                 batch.append(more)
+                size += len(more.values)  # type: ignore[attr-defined]
             self._flush(batch)  # type: ignore[arg-type]
 
     def _flush(self, batch: list[_Item[T, R]]) -> None:
         self.batches += 1
+        values = [value for item in batch for value in item.values]
         try:
-            results = self._handle([item.value for item in batch])
+            results = self._handle(values)
         except Exception as exc:
-            self.failed += len(batch)
-            logger.warning("%s: a batch of %d failed: %s", self.name, len(batch), exc)
+            self.failed += len(values)
+            logger.warning("%s: a batch of %d failed: %s", self.name, len(values), exc)
             for item in batch:
                 if item.future is not None and not item.future.cancelled():
                     item.future.set_exception(exc)
             return
-        for item, result in zip(batch, results, strict=True):
+        start = 0
+        for item in batch:
+            end = start + len(item.values)
             if item.future is not None and not item.future.cancelled():
-                item.future.set_result(result)
+                item.future.set_result(list(results[start:end]))
+            start = end

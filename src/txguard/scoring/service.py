@@ -213,7 +213,7 @@ class ScoringService:
         results: list[dict[str, Any] | None],
         explain: bool | None,
     ) -> None:
-        found = await asyncio.gather(*(self.lookups.submit(txs[i].transaction_id) for i in fresh))
+        found = await self.lookups.submit_many([txs[i].transaction_id for i in fresh])
         todo = []
         for i, lookup in zip(fresh, found, strict=True):
             if lookup.stored is not None:
@@ -227,11 +227,11 @@ class ScoringService:
             results[i] = document
             if label is not None:
                 pipeline.add_label(txs[i], label)
-        conflicts = await asyncio.gather(
-            *(
-                self.writer.submit(self.row(txs[i], result, document))
+        conflicts = await self.writer.submit_many(
+            [
+                self.row(txs[i], result, document)
                 for (i, _), result, document in zip(todo, scored, documents, strict=True)
-            )
+            ]
         )
         for (i, _), conflict in zip(todo, conflicts, strict=True):
             if conflict:
