@@ -6,6 +6,7 @@ Errors txguard raises on purpose map to 4xx here; a backend that cannot be reach
 with a 500 that leaks nothing.
 """
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +38,9 @@ _CODES = {
     429: "too_many_requests",
     503: "unavailable",
 }
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 class ApiError(Exception):
@@ -85,7 +89,13 @@ def field_path(location: Sequence[str | int]) -> str:
 
 def validation_fields(errors: Sequence[Any]) -> list[tuple[str, str]]:
     """Pydantic's errors as (field, message) pairs, the field in dotted form."""
-    return [(field_path(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in errors]
+    return [_field_error(e) for e in errors]
+
+
+def _field_error(error: Any) -> tuple[str, str]:
+    if error.get("type") == "json_invalid":  # its location is a character offset, not a field
+        return "body", f"not valid JSON: {error.get('ctx', {}).get('error', 'decode error')}"
+    return field_path(error.get("loc", ())), str(error.get("msg", "invalid"))
 
 
 def install(app: FastAPI) -> None:
@@ -98,6 +108,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _unavailable)
     app.add_exception_handler(pybreaker.CircuitBreakerError, _unavailable)
     app.add_exception_handler(Exception, _bug)
+    _document_one_shape(app)
 
 
 async def _validation(_: Request, exc: Exception) -> JsonResponse:
@@ -107,12 +118,41 @@ async def _validation(_: Request, exc: Exception) -> JsonResponse:
     return error_response(422, f"{first_field}: {first_message}", fields)
 
 
-async def _http(_: Request, exc: Exception) -> JsonResponse:
+async def _http(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, HTTPException)  # noqa: S101
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's answer to a body it cannot decode (not UTF-8, nested too deep): malformed
+        # like broken JSON, so the same 422 naming the body
+        return error_response(422, "body: not readable as JSON", [("body", "not readable as JSON")])
     response = error_response(exc.status_code, str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405 and (methods := allowed_methods(request)) is not None:
+        response.headers["Allow"] = ", ".join(methods)
     return response
+
+
+def allowed_methods(request: Request) -> list[str] | None:
+    """The methods the OpenAPI document lists for the request's path (None: not documented).
+
+    Starlette names only the methods of the first route on the path (``GET`` for
+    ``/rules``, which also takes ``POST``). As in OpenAPI, a concrete path wins over a
+    template: ``/anomalies/count`` is not ``/anomalies/{transaction_id}``.
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    segments = request.scope["path"].split("/")
+    matching = [path for path in paths if _matches(path.split("/"), segments)]
+    if not matching:
+        return None
+    path = min(matching, key=lambda template: template.count("{"))
+    return sorted(method.upper() for method in paths[path] if method.upper() in _METHODS)
+
+
+def _matches(template: list[str], segments: list[str]) -> bool:
+    return len(template) == len(segments) and all(
+        part == segment or (part.startswith("{") and part.endswith("}") and segment != "")
+        for part, segment in zip(template, segments, strict=True)
+    )
 
 
 async def _api(_: Request, exc: Exception) -> JsonResponse:
@@ -165,15 +205,61 @@ _EXAMPLES = {
 }
 
 
+def _example(status: int) -> dict[str, Any]:
+    code, message, fields = _EXAMPLES[status]
+    return {"error": {"code": code, "message": message, "fields": fields}}
+
+
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a route: the one error shape, with an example per status."""
     documented_errors: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
-        code, message, fields = _EXAMPLES[status]
-        example = {"error": {"code": code, "message": message, "fields": fields}}
         documented_errors[status] = {
             "model": ErrorBody,
-            "description": code.replace("_", " "),
-            "content": {"application/json": {"example": example}},
+            "description": _CODES[status].replace("_", " "),
+            "content": {"application/json": {"example": _example(status)}},
         }
     return documented_errors
+
+
+_FASTAPI_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
+
+
+def _document_one_shape(app: FastAPI) -> None:
+    """Make the OpenAPI document say what :func:`_validation` answers.
+
+    FastAPI documents a 422 of its own shape (``HTTPValidationError``) on every route with
+    parameters that does not list one; this app never sends that shape.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _one_shape(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _one_shape(document: dict[str, Any]) -> dict[str, Any]:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            response = operation.get("responses", {}).get("422", {})
+            media = response.get("content", {}).get("application/json", {})
+            if media.get("schema") == _FASTAPI_422:
+                media["schema"] = {"$ref": "#/components/schemas/ErrorBody"}
+                media["example"] = _example(422)
+                response["description"] = _CODES[422].replace("_", " ")
+    if "ErrorBody" not in schemas:
+        error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(error_schema.pop("$defs", {}))
+        schemas["ErrorBody"] = error_schema
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if not _refers_to(document, f"#/components/schemas/{unused}"):
+            schemas.pop(unused, None)
+    return document
+
+
+def _refers_to(document: dict[str, Any], ref: str) -> bool:
+    return f'"$ref": "{ref}"' in json.dumps(document)

@@ -7,13 +7,14 @@ model validation; the response model still documents the shape in OpenAPI.
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class JsonResponse(Response):
-    """``application/json`` rendered by orjson (NaN and infinity are refused upstream)."""
+class JsonResponse(JSONResponse):
+    """``application/json`` rendered by orjson (NaN and infinity are refused upstream).
 
-    media_type = "application/json"
+    A ``JSONResponse`` subclass, so FastAPI still documents each route's response model.
+    """
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

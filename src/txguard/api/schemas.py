@@ -2,18 +2,68 @@
 
 Requests are strict: an unknown field is refused rather than silently ignored, because a
 payment switch that misspells ``card_id`` would otherwise score every card as a stranger.
+Values are not coerced either: a number is a JSON number, a flag ``true`` or ``false``, a time
+an RFC 3339 string, as the OpenAPI document says (``"1.5"``, ``1`` or ``0`` are refused).
 """
 
 import math
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from txguard.domain.cases import FEEDBACK_SOURCES
 from txguard.domain.enums import CaseStatus, Decision, LabelSource, RuleAction
+from txguard.domain.rules import EXPRESSION_MAX_LENGTH
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(min_length=1, max_length=64)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Flag = Annotated[bool, Field(strict=True)]
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def _rfc3339_text(value: Any) -> Any:
+    """Pydantic would also read ``0`` or ``"1700000000"`` as a time; the API does not."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _RFC3339.fullmatch(value) is None:
+        raise PydanticCustomError(
+            "datetime_type", "Input should be an RFC 3339 date-time, e.g. 2026-11-23T10:15:00Z"
+        )
+    return value
+
+
+def _utc_representable(value: datetime) -> datetime:
+    """0001-01-01T00:00:00+01:00 parses, but is no time in UTC (nor in the database)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "datetime_type", "Input should be a date-time between years 1 and 9999 in UTC"
+        ) from None
+    return value
+
+
+# An aware time written as RFC 3339: 2026-11-23T10:15:00Z, 2026-11-23T11:15:00.5+01:00
+Rfc3339 = Annotated[
+    AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_utc_representable)
+]
+LAST_EPOCH_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 TRANSACTION_EXAMPLE: dict[str, Any] = {
     "transaction_id": "tx-000123",
@@ -34,14 +84,14 @@ class TransactionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [TRANSACTION_EXAMPLE]})
 
     transaction_id: Identifier
-    amount: float = Field(ge=0, allow_inf_nan=False, description="In the card's currency.")
-    timestamp: AwareDatetime | None = Field(
+    amount: Number = Field(ge=0, description="In the card's currency.")
+    timestamp: Rfc3339 | None = Field(
         None, description="RFC 3339 with a time zone; default: when the request arrives."
     )
-    time: float | None = Field(
+    time: Number | None = Field(
         None,
         ge=0,
-        allow_inf_nan=False,
+        le=LAST_EPOCH_SECOND,
         description="Seconds since the epoch, as the public card dataset's `Time`; used when `timestamp` is absent.",
     )
     card_id: Identifier | None = Field(None, description="Tokenised before anything stores it.")
@@ -56,7 +106,7 @@ class TransactionIn(BaseModel):
     card_home_country: Text | None = None
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
     channel: Text | None = None
-    features: dict[Annotated[str, Field(max_length=64)], float] | None = Field(
+    features: dict[Annotated[str, Field(max_length=64)], Number] | None = Field(
         None,
         description="Extra numeric inputs, e.g. `V1`..`V28` of the anonymised layout.",
         max_length=256,
@@ -75,7 +125,23 @@ class TransactionIn(BaseModel):
 class BatchIn(BaseModel):
     """Up to 1,000 transactions, scored in order."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "transactions": [
+                        TRANSACTION_EXAMPLE,
+                        {
+                            "transaction_id": "tx-000124",
+                            "amount": 12.5,
+                            "card_id": "4111111111111111",
+                        },
+                    ]
+                }
+            ]
+        },
+    )
 
     transactions: list[dict[str, Any]] = Field(
         min_length=1,
@@ -208,34 +274,61 @@ class StatusChangeOut(BaseModel):
     label_recorded: bool
 
 
+_FEEDBACK_SOURCE_VALUES = sorted(source.value for source in FEEDBACK_SOURCES)
+
+
+def _feedback_source(value: Any) -> Any:
+    """``import`` is a label source too, but only for file loads (see the cases domain)."""
+    if isinstance(value, str) and value in FEEDBACK_SOURCES:
+        return value
+    raise PydanticCustomError(
+        "enum",
+        "Input should be one of: {expected}",
+        {"expected": ", ".join(_FEEDBACK_SOURCE_VALUES)},
+    )
+
+
+FeedbackSource = Annotated[
+    LabelSource,
+    BeforeValidator(_feedback_source),
+    WithJsonSchema({"type": "string", "enum": _FEEDBACK_SOURCE_VALUES}),
+]
+
+
+FEEDBACK_EXAMPLE: dict[str, Any] = {
+    "transaction_id": "tx-000123",
+    "is_fraud": True,
+    "reported_at": "2026-11-30T09:00:00Z",
+    "source": "chargeback",
+}
+
+
 class FeedbackIn(BaseModel):
     """A chargeback or dispute from a card system: the truth about one transaction."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [FEEDBACK_EXAMPLE]})
+
+    transaction_id: Identifier
+    is_fraud: Flag
+    reported_at: Rfc3339 | None = Field(None, description="Default: when the request arrives.")
+    source: FeedbackSource = LabelSource.CHARGEBACK
+    note: str | None = Field(None, max_length=4000)
+
+
+class FeedbackBatchIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "transaction_id": "tx-000123",
-                    "is_fraud": True,
-                    "reported_at": "2026-11-30T09:00:00Z",
-                    "source": "chargeback",
+                    "items": [
+                        FEEDBACK_EXAMPLE,
+                        {"transaction_id": "tx-000124", "is_fraud": False, "source": "dispute"},
+                    ]
                 }
             ]
         },
     )
-
-    transaction_id: Identifier
-    is_fraud: bool
-    reported_at: AwareDatetime | None = Field(
-        None, description="Default: when the request arrives."
-    )
-    source: LabelSource = LabelSource.CHARGEBACK
-    note: str | None = Field(None, max_length=4000)
-
-
-class FeedbackBatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
     items: list[FeedbackIn] = Field(min_length=1, max_length=1000)
 
@@ -286,11 +379,11 @@ class RuleIn(BaseModel):
     )
 
     name: str = Field(min_length=1, max_length=128)
-    expression: str = Field(min_length=1, max_length=4000)
+    expression: str = Field(min_length=1, max_length=EXPRESSION_MAX_LENGTH)
     action: RuleAction
-    weight: float = Field(0.0, ge=0, le=100, allow_inf_nan=False)
+    weight: Number = Field(0.0, ge=0, le=100)
     reason: str = Field(min_length=1, max_length=1000)
-    enabled: bool = True
+    enabled: Flag = True
 
 
 class RuleOut(BaseModel):
@@ -315,7 +408,9 @@ class ListIn(BaseModel):
 
 
 class ListEntriesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"values": ["T-4711", "T-0815"]}]}
+    )
 
     values: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
         min_length=1, max_length=10_000

@@ -4,14 +4,13 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from txguard.api.access import ANALYSTS, READERS, actor_of, allowed
 from txguard.api.context import ApiContext
 from txguard.api.errors import ApiError, documented
 from txguard.api.responses import JsonResponse
-from txguard.api.schemas import AlertPageOut, CountOut, StatusChangeIn, StatusChangeOut
+from txguard.api.schemas import AlertPageOut, CountOut, Rfc3339, StatusChangeIn, StatusChangeOut
 from txguard.cases import service as cases
 from txguard.domain.cases import AlertFilters
 from txguard.domain.enums import CaseStatus, Decision
@@ -23,10 +22,8 @@ MAX_PAGE = 1000
 def _filters(
     status: Annotated[list[CaseStatus] | None, Query(description="Any of these statuses.")] = None,
     min_risk_score: Annotated[int | None, Query(ge=0, le=100)] = None,
-    start: Annotated[
-        AwareDatetime | None, Query(description="occurred_at ≥ start (RFC 3339)")
-    ] = None,
-    end: Annotated[AwareDatetime | None, Query(description="occurred_at < end (RFC 3339)")] = None,
+    start: Annotated[Rfc3339 | None, Query(description="occurred_at ≥ start (RFC 3339)")] = None,
+    end: Annotated[Rfc3339 | None, Query(description="occurred_at < end (RFC 3339)")] = None,
     decision: Annotated[Decision | None, Query()] = None,
     rule: Annotated[str | None, Query(max_length=128, description="A rule that hit.")] = None,
 ) -> AlertFilters:
