@@ -10,7 +10,6 @@ from txguard.cli.errors import reports_errors
 from txguard.cli.runtime import command_runtime
 from txguard.domain.datasets import DatasetSummary
 from txguard.domain.enums import Decision
-from txguard.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from txguard.runtime import Runtime
@@ -50,7 +49,6 @@ def demo(
     """
     serve = serve and days >= MIN_TRAINING_DAYS  # the API part needs a trained model
     if serve:
-        _require_httpx()
         from txguard.cli.stream_demo import HOST, ensure_port_free
 
         ensure_port_free(HOST, port)  # now, not after a minute of work
@@ -103,16 +101,6 @@ def demo(
         )
     options = StreamOptions(port, rate, stream_seconds, keep_serving)
     run(history, first, last, options, log)
-
-
-def _require_httpx() -> None:
-    """The live part talks to the API with httpx, which ``make`` installs with the dev tools."""
-    from importlib.util import find_spec
-
-    if find_spec("httpx") is None:  # pragma: no cover - depends on the installation
-        raise ConfigurationError(
-            "the live part of the demo needs httpx: pip install httpx, or run it with --no-serve"
-        )
 
 
 def _training_window(start: date, days: int) -> tuple[date, date]:
