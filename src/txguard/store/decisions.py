@@ -13,6 +13,7 @@ the decision that was stored first.
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -57,6 +58,7 @@ class DecisionStatements:
         statement = _insert(engine).values({n: bindparam(n) for n in INSERT_COLUMNS})
         compiled = statement.returning(_T.c.transaction_id).compile(dialect=dialect)
         self._insert_sql = compiled.string
+        self._plain_insert_sql = statement.compile(dialect=dialect).string
         self._positions = compiled.positiontup if compiled.positional else None
         self._binds: dict[str, Processor] = {
             n: _T.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in INSERT_COLUMNS
@@ -78,28 +80,55 @@ class DecisionStatements:
             return self._insert(rows)
 
     def _insert(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
-        params = [self._params(row) for row in rows]
-        inserted: set[str] = set()
+        marker = utcnow()
+        params = [self._params(row, marker) for row in rows]
+        ids = {row["transaction_id"] for row in rows}
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
             if self._postgres:
-                cursor.executemany(self._insert_sql, params, returning=True)  # type: ignore[call-arg]
-                while True:
-                    inserted.update(r[0] for r in cursor.fetchall())
-                    if not cursor.nextset():
-                        break
+                existed = ids - self._returned(cursor, params)
             else:
-                for one in params:
-                    cursor.execute(self._insert_sql, one)
-                    inserted.update(r[0] for r in cursor.fetchall())
+                existed = self._sqlite_insert(cursor, params, ids, marker)
             connection.commit()
         except BaseException:
             connection.rollback()
             raise
         finally:
             connection.close()
-        return {row["transaction_id"] for row in rows} - inserted
+        return existed
+
+    def _returned(self, cursor: Any, params: list[Any]) -> set[str]:
+        """psycopg pipelines ``executemany`` and returns each statement's ``RETURNING``."""
+        inserted: set[str] = set()
+        cursor.executemany(self._insert_sql, params, returning=True)
+        while True:
+            inserted.update(r[0] for r in cursor.fetchall())
+            if not cursor.nextset():
+                return inserted
+
+    def _sqlite_insert(
+        self, cursor: Any, params: list[Any], ids: set[str], marker: datetime
+    ) -> set[str]:
+        """One ``executemany`` (sqlite3 returns no rows from it); conflicts are rare.
+
+        When fewer rows went in than were given, the ones already stored are those whose
+        ``created_at`` is not this batch's: every row of a batch carries the same one.
+        """
+        cursor.executemany(self._plain_insert_sql, params)
+        if cursor.rowcount == len(params):
+            return set()
+        stamp = self._binds["created_at"]
+        ours = stamp(marker) if stamp is not None else marker
+        existed: set[str] = set()
+        for tid in ids:
+            cursor.execute(
+                "SELECT created_at FROM card_transaction WHERE transaction_id = ?", (tid,)
+            )
+            found = cursor.fetchone()
+            if found is not None and found[0] != ours:
+                existed.add(tid)
+        return existed
 
     def stored(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored decision of each id that has one, in the decision output's field names."""
@@ -144,10 +173,10 @@ class DecisionStatements:
         finally:
             connection.close()
 
-    def _params(self, row: Mapping[str, Any]) -> Any:
+    def _params(self, row: Mapping[str, Any], marker: datetime) -> Any:
         values = {}
         for name, process in self._binds.items():
-            value = row.get(name) if name != "created_at" else row.get(name) or utcnow()
+            value = row.get(name) if name != "created_at" else marker
             values[name] = process(value) if process is not None and value is not None else value
         if self._positions is None:
             return values
