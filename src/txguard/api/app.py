@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from txguard import __version__
 from txguard.api import errors
-from txguard.api.context import ApiContext, build_context
+from txguard.api.context import build_context
 from txguard.api.metrics import MetricsMiddleware
 from txguard.api.responses import JsonResponse
 from txguard.api.routes import alerts, feedback, health, operations, scoring
@@ -64,9 +64,3 @@ def create_app(runtime: Runtime | None = None, *, store: StateStore | None = Non
     app.add_api_route("/metrics", health.metrics, methods=["GET"], include_in_schema=False)
     app.add_middleware(MetricsMiddleware, metrics=context.metrics, prefix=PREFIX)
     return app
-
-
-def context_of(app: FastAPI) -> ApiContext:
-    """The context of an app built by :func:`create_app`."""
-    context: ApiContext = app.state.context
-    return context

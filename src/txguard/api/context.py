@@ -100,7 +100,7 @@ class ApiContext:
                 "Requests for a transaction id already decided, answered with the stored decision.",
             ),
             "txguard_feature_writes_lost_total": (
-                "counter", float(getattr(pipeline, "lost_records", 0)),
+                "counter", float(pipeline.lost_records),
                 "Transactions the feature store missed because it was unavailable.",
             ),
             "txguard_pipeline_degraded": (

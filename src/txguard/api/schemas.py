@@ -157,13 +157,6 @@ class RuleHitOut(BaseModel):
     reason: str
 
 
-class ContributionOut(BaseModel):
-    feature: str
-    value: float | None
-    contribution: float
-    text: str
-
-
 class ExplanationOut(BaseModel):
     """Why: in words for the analyst, and the numbers behind them."""
 

@@ -1,15 +1,12 @@
 """``txguard rules`` and ``txguard lists``: the analyst rules and the watch lists they read."""
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from txguard.cli.errors import reports_errors
 from txguard.cli.runtime import migrated_runtime
 from txguard.domain.enums import RuleAction
-
-if TYPE_CHECKING:
-    from txguard.runtime import Runtime
 
 rules_app = typer.Typer(help="List, add, change and disable analyst rules.", no_args_is_help=True)
 lists_app = typer.Typer(
@@ -114,7 +111,7 @@ def add(
     from txguard.scoring import rulebook
 
     with migrated_runtime() as runtime:
-        stored = _stored_values(runtime, name, values)
+        stored = rulebook.stored_values(runtime.engine, runtime.tokeniser.token, name, values)
         added = rulebook.add_list_entries(runtime.engine, name, stored, ACTOR)
     typer.echo(f"added {added} new values to {name}")
 
@@ -129,16 +126,6 @@ def remove(
     from txguard.scoring import rulebook
 
     with migrated_runtime() as runtime:
-        stored = _stored_values(runtime, name, values)
+        stored = rulebook.stored_values(runtime.engine, runtime.tokeniser.token, name, values)
         removed = rulebook.remove_list_entries(runtime.engine, name, stored)
     typer.echo(f"removed {removed} values from {name}")
-
-
-def _stored_values(runtime: "Runtime", name: str, values: list[str]) -> list[str]:
-    """Card lists hold tokens, so a card id typed by an analyst is tokenised first."""
-    from txguard.domain.rules import ListKind
-    from txguard.store import rules as store
-
-    if store.list_kinds(runtime.engine).get(name) is ListKind.CARD:
-        return [runtime.tokeniser.token(v) for v in values]
-    return values

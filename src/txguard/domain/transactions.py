@@ -31,4 +31,9 @@ class Transaction:
     @property
     def time_ms(self) -> int:
         """Event time in whole milliseconds since the epoch, the unit of feature windows."""
-        return (self.occurred_at - EPOCH) // _MS
+        return epoch_ms(self.occurred_at)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """An aware time in whole milliseconds since the epoch."""
+    return (moment - EPOCH) // _MS

@@ -42,6 +42,8 @@ class GuardableStore(Protocol):
 
     def size(self) -> int: ...
 
+    def ping(self) -> None: ...
+
     def clear(self) -> None: ...
 
 
@@ -100,6 +102,10 @@ class GuardedStore:
     def clear(self) -> None:
         """See ``StateStore.clear``."""
         self._call(self.inner.clear)
+
+    def ping(self) -> None:
+        """Whether the backend answers, through the breaker like every other call."""
+        self._call(self.inner.ping)
 
     def _call(self, operation: Callable[..., T], *args: Any) -> T:
         if self._breaker.current_state == CLOSED or not self._claim_trial():

@@ -204,6 +204,13 @@ class RedisStore:
         except _DOWN as exc:
             raise self._unavailable("evict", exc) from exc
 
+    def ping(self) -> None:
+        """One round trip to the server: what a health check needs, unlike ``size``."""
+        try:
+            self.client.ping()
+        except _DOWN as exc:
+            raise self._unavailable("ping", exc) from exc
+
     def size(self) -> int:
         """See ``StateStore.size``; walks the whole namespace, so not for a hot path."""
         try:

@@ -21,7 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pybreaker
@@ -30,7 +30,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from txguard.domain.enums import CaseStatus, Decision
-from txguard.domain.transactions import EPOCH, Transaction
+from txguard.domain.transactions import Transaction, epoch_ms
 from txguard.features.definitions import FEATURE_NAMES
 from txguard.features.online import FeatureInput, OnlineFeatures
 from txguard.registry.service import active_version, load_active
@@ -45,7 +45,6 @@ from txguard.store.orm import ListEntryRow, RuleRow, WatchListRow
 
 logger = logging.getLogger(__name__)
 RECENT_DECISIONS = 100_000
-_MS = timedelta(milliseconds=1)
 _TRANSIENT = (OperationalError, InterfaceError, StorageUnavailable)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -253,11 +252,10 @@ class ScoringService:
         for tid, occurred_at, amount, card, terminal in history.transactions_since(
             self.engine, since
         ):
-            time_ms = (occurred_at - EPOCH) // _MS
-            self.features.process(FeatureInput(tid, time_ms, amount, card, terminal))
+            self.features.process(FeatureInput(tid, epoch_ms(occurred_at), amount, card, terminal))
             count += 1
         for tid, occurred_at, terminal in history.frauds_since(self.engine, since):
-            self.features.add_label(tid, terminal, (occurred_at - EPOCH) // _MS, True)
+            self.features.add_label(tid, terminal, epoch_ms(occurred_at), True)
         logger.info("feature state rebuilt from %d stored transactions since %s", count, since)
         return count
 

@@ -28,7 +28,7 @@ from sqlalchemy.schema import (
     ExecutableDDLElement,
 )
 
-from txguard.store.exceptions import StorageError
+from txguard.store.exceptions import StorageError, first_line
 from txguard.store.orm import LabelRow, TransactionRow
 
 TRANSACTION_COLUMNS = (
@@ -87,7 +87,7 @@ def bulk_load(connection: Connection) -> Iterator[BulkWriter]:
         for _, create in deferred:
             connection.execute(create)
     except SQLAlchemyError as exc:
-        raise StorageError(f"rebuilding indexes after the load failed: {_first_line(exc)}") from exc
+        raise StorageError(f"rebuilding indexes after the load failed: {first_line(exc)}") from exc
 
 
 def _deferrable_structures() -> list[tuple[ExecutableDDLElement, ExecutableDDLElement]]:
@@ -133,7 +133,7 @@ def _insert_ignoring(
             return _copy_insert(connection, table, frame, conflict)
         return _sqlite_insert(connection, table, frame, conflict)
     except (SQLAlchemyError, psycopg.Error) as exc:
-        raise StorageError(f"writing to {table.name} failed: {_first_line(exc)}") from exc
+        raise StorageError(f"writing to {table.name} failed: {first_line(exc)}") from exc
 
 
 def _sqlite_insert(
@@ -143,11 +143,6 @@ def _sqlite_insert(
     records = [dict(zip(frame.columns, row, strict=True)) for row in zip(*columns, strict=True)]
     statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=conflict)
     return int(connection.execute(statement, records).rowcount)
-
-
-def _first_line(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else exc.__class__.__name__
 
 
 def _python_columns(frame: pd.DataFrame) -> list[list[Any]]:
@@ -200,7 +195,7 @@ def _copy_direct(connection: Connection, table: Table, frame: pd.DataFrame) -> i
         with _raw(connection).cursor() as cursor:
             _copy(cursor, sql.Identifier(table.name), frame)
     except psycopg.Error as exc:
-        raise StorageError(f"writing to {table.name} failed: {_first_line(exc)}") from exc
+        raise StorageError(f"writing to {table.name} failed: {first_line(exc)}") from exc
     return len(frame)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from txguard.store.base import utcnow
-from txguard.store.exceptions import StorageUnavailable
+from txguard.store.exceptions import StorageUnavailable, first_line
 from txguard.store.orm import TransactionRow
 
 _T: Table = TransactionRow.__table__  # type: ignore[assignment]
@@ -154,7 +154,7 @@ class DecisionStatements:
         try:
             yield
         except self._unreachable as exc:
-            raise StorageUnavailable(f"the database is unreachable: {_first_line(exc)}") from exc
+            raise StorageUnavailable(f"the database is unreachable: {first_line(exc)}") from exc
 
     def _fetch(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         connection = self.engine.raw_connection()
@@ -181,11 +181,6 @@ class DecisionStatements:
         if self._positions is None:
             return values
         return tuple(values[name] for name in self._positions)
-
-
-def _first_line(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 def _insert(engine: Engine) -> Insert:

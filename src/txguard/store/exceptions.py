@@ -19,3 +19,9 @@ class StorageUnavailable(StorageError):
 
 class MigrationError(StorageError):
     """The schema cannot be moved to, or is not at, the revision asked for."""
+
+
+def first_line(exc: Exception) -> str:
+    """The first line of a driver error: the message without the SQL and parameters echoed."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, Table, insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from txguard.domain.requests import RequestLogEntry
-from txguard.store.exceptions import StorageError
+from txguard.store.exceptions import StorageError, first_line
 from txguard.store.orm import RequestLogRow
 
 _REQUEST_LOG: Table = RequestLogRow.__table__  # type: ignore[assignment]
@@ -34,14 +34,9 @@ def insert_request_logs(engine: Engine, entries: Sequence[RequestLogEntry]) -> N
             connection.execute(insert(_REQUEST_LOG), rows)
     except SQLAlchemyError as exc:
         raise StorageError(
-            f"writing {len(rows)} request_log rows failed: {_first_line(exc)}"
+            f"writing {len(rows)} request_log rows failed: {first_line(exc)}"
         ) from exc
 
 
 def _row(entry: RequestLogEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in _COLUMNS}
-
-
-def _first_line(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else exc.__class__.__name__

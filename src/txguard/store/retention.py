@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from txguard.store.exceptions import StorageError
+from txguard.store.exceptions import StorageError, first_line
 from txguard.store.orm import CaseEventRow, LabelRow, RequestLogRow, TransactionRow
 
 RetainedData = Literal["request_log", "decisions"]
@@ -106,7 +106,7 @@ def count_older_than(engine: Engine, table: RetainedData, cutoff: datetime) -> i
         with engine.connect() as connection:
             return int(connection.execute(statement).scalar_one())
     except SQLAlchemyError as exc:
-        raise StorageError(f"counting old {table} rows failed: {_first_line(exc)}") from exc
+        raise StorageError(f"counting old {table} rows failed: {first_line(exc)}") from exc
 
 
 def archive_path(directory: Path, table_name: str, cutoff: datetime) -> Path:
@@ -156,7 +156,7 @@ def _delete_batch(
             return ids, len(rows)
     except SQLAlchemyError as exc:
         raise StorageError(
-            f"deleting old {target.table.name} rows failed: {_first_line(exc)}"
+            f"deleting old {target.table.name} rows failed: {first_line(exc)}"
         ) from exc
 
 
@@ -276,8 +276,3 @@ def _json_value(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot archive a {type(value).__name__} as JSON")
-
-
-def _first_line(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else exc.__class__.__name__

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.fixtures.featurestore import SpyFeatures
 
 from txguard.domain.transactions import Transaction
-from txguard.features.definitions import FEATURE_NAMES, FeatureConfig
-from txguard.features.online import FeatureInput, OnlineFeatures
+from txguard.features.definitions import FeatureConfig
 from txguard.features.state import Append, Event
 from txguard.featurestore.guarded import GuardedStore
 from txguard.featurestore.redis_store import RedisStore
@@ -54,25 +54,6 @@ class CountingStore:
     def clear(self) -> None:
         self.calls += 1
         self.inner.clear()
-
-
-class SpyFeatures(OnlineFeatures):
-    """Remembers the feature values of the last transaction, whichever way they were made."""
-
-    last: list[float]
-
-    def compute(self, tx: FeatureInput) -> tuple[list[float], float]:
-        values, ratio = super().compute(tx)
-        self.last = values
-        return values, ratio
-
-    def compute_stateless(self, tx: FeatureInput) -> tuple[list[float], float]:
-        values, ratio = super().compute_stateless(tx)
-        self.last = values
-        return values, ratio
-
-    def feature(self, name: str) -> float:
-        return self.last[FEATURE_NAMES.index(name)]
 
 
 def _tx(n: int) -> Transaction:

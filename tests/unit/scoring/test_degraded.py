@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from tests.fixtures.featurestore import SpyFeatures
 
 from txguard.domain.transactions import Transaction
 from txguard.features.definitions import FEATURE_NAMES, FeatureConfig
-from txguard.features.online import FeatureInput, OnlineFeatures
 from txguard.features.state import Append, Event, MemoryStore
 from txguard.featurestore.redis_store import FeatureStoreUnavailable
 from txguard.rules import DEFAULT_RULES, RuleSet
@@ -37,22 +37,6 @@ class SwitchableStore(MemoryStore):
         if self.write_down:
             raise FeatureStoreUnavailable(DOWN.replace("read", "write"))
         super().write(appends)
-
-
-class SpyFeatures(OnlineFeatures):
-    """Remembers the feature values of the last transaction, whichever way they were made."""
-
-    last: list[float]
-
-    def compute(self, tx: FeatureInput) -> tuple[list[float], float]:
-        values, ratio = super().compute(tx)
-        self.last = values
-        return values, ratio
-
-    def compute_stateless(self, tx: FeatureInput) -> tuple[list[float], float]:
-        values, ratio = super().compute_stateless(tx)
-        self.last = values
-        return values, ratio
 
 
 def _pipeline(bundle=None) -> tuple[ScoringPipeline, SwitchableStore, SpyFeatures]:

@@ -1,7 +1,7 @@
 """The analyst queue: flagged transactions, their details, and the case workflow."""
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -56,7 +56,9 @@ async def list_anomalies(
 ) -> JsonResponse:
     """Highest risk first, then newest; keyset pagination through `cursor`."""
     context: ApiContext = request.app.state.context
-    page = await _thread(cases.list_alerts, context.runtime.engine, filters, limit, cursor)
+    page = await run_in_threadpool(
+        cases.list_alerts, context.runtime.engine, filters, limit, cursor
+    )
     return JsonResponse(
         {
             "items": [asdict(item) for item in page.items],
@@ -78,7 +80,9 @@ async def count_anomalies(
 ) -> CountOut:
     """How many alerts match the same filters as the list."""
     context: ApiContext = request.app.state.context
-    return CountOut(total=await _thread(cases.count_alerts, context.runtime.engine, filters))
+    return CountOut(
+        total=await run_in_threadpool(cases.count_alerts, context.runtime.engine, filters)
+    )
 
 
 @router.get(
@@ -90,7 +94,7 @@ async def count_anomalies(
 async def get_transaction(request: Request, transaction_id: str) -> JsonResponse:
     """Everything stored about one transaction."""
     context: ApiContext = request.app.state.context
-    detail = await _thread(cases.get_transaction, context.runtime.engine, transaction_id)
+    detail = await run_in_threadpool(cases.get_transaction, context.runtime.engine, transaction_id)
     return JsonResponse(asdict(detail))
 
 
@@ -110,7 +114,7 @@ async def change_status(
     risk features once the label delay has passed.
     """
     context: ApiContext = request.app.state.context
-    change = await _thread(
+    change = await run_in_threadpool(
         cases.change_status,
         context.runtime.engine,
         transaction_id,
@@ -129,8 +133,3 @@ async def change_status(
         to_status=change.to_status,
         label_recorded=change.label is not None,
     )
-
-
-async def _thread(function: Any, *args: Any) -> Any:
-    """Run a blocking database call off the event loop."""
-    return await run_in_threadpool(function, *args)

@@ -31,7 +31,7 @@ def _feature_store(context: ApiContext) -> dict[str, object]:
         return {"status": "ok", "detail": "in-process memory"}
     started = time.perf_counter()
     try:
-        guarded.size()
+        guarded.ping()
     except Exception as exc:
         return {"status": "degraded", "latency_ms": elapsed_ms(started), "detail": str(exc)}
     return {
