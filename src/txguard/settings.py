@@ -25,6 +25,7 @@ from txguard.domain.errors import ConfigurationError
 
 ENV_PREFIX = "TXGUARD_"
 DEV_TOKEN_KEY = "dev-only-token-key-change-me"  # noqa: S105 - the known default production refuses
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0000"  # noqa: S105 - refused in production
 
 Environment = Literal["development", "test", "production"]
 
@@ -112,6 +113,29 @@ class Settings(BaseSettings):
     token_key: SecretStr = Field(
         SecretStr(DEV_TOKEN_KEY), description="Key of the HMAC that tokenises card ids."
     )
+    jwt_secret: SecretStr = Field(
+        SecretStr(DEV_JWT_SECRET), description="HS256 key that signs access and refresh tokens."
+    )
+    jwt_previous_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="Earlier signing keys still accepted while their tokens expire (rotation).",
+    )
+    jwt_issuer: str = "txguard"
+    jwt_audience: str = "txguard-api"
+    access_token_ttl_s: int = Field(900, ge=30, le=86_400)
+    refresh_token_ttl_s: int = Field(7 * 86_400, ge=300)
+    webhook_secret: SecretStr | None = Field(
+        None, description="HMAC-SHA256 key of signed machine-to-machine calls (/deploy)."
+    )
+    webhook_window_s: int = Field(300, ge=10, le=3600)
+    rate_limit_per_minute: int = Field(1000, ge=1, description="Requests per API key or user.")
+    login_attempts_per_account: int = Field(5, ge=1, description="Failed logins a minute.")
+    login_attempts_per_address: int = Field(20, ge=1, description="Failed logins a minute.")
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    hsts: bool = Field(False, description="Send Strict-Transport-Security (behind TLS).")
+    admin_username: str | None = Field(None, description="First ADMIN created at first start.")
+    admin_password: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(
