@@ -281,7 +281,7 @@ class AuditEventRow(Base):
     entity_id: Mapped[str | None] = mapped_column(String(128))
     before: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
-    prev_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
@@ -313,3 +313,12 @@ class CaseEventRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(128))
     occurred_at: Mapped[datetime]
+
+
+class SeenSignatureRow(Base):
+    """A signed webhook call already accepted; a second call with its signature is a replay."""
+
+    __tablename__ = "seen_signature"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
