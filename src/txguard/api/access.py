@@ -13,12 +13,23 @@ ANALYSTS = (Role.ANALYST, Role.ADMIN)
 READERS = (Role.ANALYST, Role.ADMIN, Role.AUDITOR)
 ADMINS = (Role.ADMIN,)
 SCORERS = (Role.SERVICE, Role.ADMIN)
+AUDIT_READERS = (Role.ADMIN, Role.AUDITOR)
+SIGNED_IN = (Role.ANALYST, Role.ADMIN, Role.AUDITOR, Role.SERVICE)
 EVERYONE: tuple[Role, ...] = ()
 
 
 def allowed(*roles: Role) -> dict[str, Any]:
     """Route keyword arguments declaring the roles that may call it (none: public)."""
     return {"openapi_extra": {"x-roles": [role.value for role in roles]}}
+
+
+def signed() -> dict[str, Any]:
+    """Route keyword arguments of a machine-to-machine callback authenticated by its signature.
+
+    Such a route takes no credentials: the HMAC over its timestamp and raw body, checked by
+    the route itself, is the proof of who sent it.
+    """
+    return {"openapi_extra": {"x-roles": [], "x-signed": True}}
 
 
 def actor_of(request: Any) -> str:
