@@ -193,6 +193,8 @@ def _problem(
         )
     if record.id < expected_id:
         return ChainProblem(record.id, ProblemKind.INSERTED, "its id comes before the chain")
+    if content_ok and last_id is None:
+        return _altered(record.id, "it does not start from the genesis hash: it was rehashed")
     if content_ok and last_id is not None:
         return _altered(
             last_id,
