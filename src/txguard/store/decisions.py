@@ -66,9 +66,9 @@ class DecisionStatements:
         mark = "%s" if self._postgres else "?"
         match = "= ANY(%s)" if self._postgres else f"= {mark}"
         columns = ", ".join(DECISION_COLUMNS)
-        self._select_sql = f"SELECT {columns} FROM card_transaction WHERE transaction_id {match}"  # noqa: S608 -- fixed names
+        self._select_sql = f"SELECT {columns} FROM card_transaction WHERE transaction_id {match}"  # noqa: S608 -- constant column names, bound values  # nosec B608
         self._labels_sql = (
-            "SELECT transaction_id, MAX(CASE WHEN is_fraud THEN 1 ELSE 0 END) FROM label "  # noqa: S608
+            "SELECT transaction_id, MAX(CASE WHEN is_fraud THEN 1 ELSE 0 END) FROM label "  # noqa: S608 -- constant column names, bound values  # nosec B608
             f"WHERE transaction_id {match} GROUP BY transaction_id"
         )
 
