@@ -127,5 +127,5 @@ def remove(
 
     with migrated_runtime() as runtime:
         stored = rulebook.stored_values(runtime.engine, runtime.tokeniser.token, name, values)
-        removed = rulebook.remove_list_entries(runtime.engine, name, stored)
+        removed = rulebook.remove_list_entries(runtime.engine, name, stored, ACTOR)
     typer.echo(f"removed {removed} values from {name}")

@@ -3,7 +3,8 @@
 Artifacts are files named by version in the artifact directory; the database holds each
 version's manifest, its SHA-256 and the deployment pointer every process reads. Loading
 checks the bytes against the registered digest, so a corrupted or swapped file is refused
-instead of silently scoring with the wrong model.
+instead of silently scoring with the wrong model. Registering and every move of the
+pointer write an audit event in the same transaction.
 """
 
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 from txguard.domain.enums import ModelStatus
 from txguard.domain.errors import InputError, NotFoundError
 from txguard.models.artifact import ArtifactError, ModelBundle, from_bytes, sha256, to_bytes
+from txguard.store import audit
 from txguard.store.orm import DeploymentEventRow, ModelDeploymentRow, ModelVersionRow
 
 CHAMPION = "champion"
+_AUDIT_ACTIONS = {"activate": "model.activated", "rollback": "model.rolled_back"}
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,21 @@ class ActiveModel:
     problem: str | None = None
 
 
-def register(engine: Engine, bundle: ModelBundle, directory: Path, actor: str | None) -> str:
-    """Write the artifact and record the version; registering the same version is refused."""
-    data = to_bytes(bundle)
+def register(
+    engine: Engine,
+    bundle: ModelBundle,
+    directory: Path,
+    actor: str | None,
+    *,
+    data: bytes | None = None,
+) -> str:
+    """Write the artifact and record the version; registering the same version is refused.
+
+    ``data`` are the artifact's bytes when they were built elsewhere (a CI run): kept byte for
+    byte, so the registered digest is the one its builder published. ``bundle`` is what they
+    hold, its metrics possibly completed by the caller (stored on the version, not in the file).
+    """
+    data = to_bytes(bundle) if data is None else data
     with Session(engine) as session, session.begin():
         if session.scalar(
             select(ModelVersionRow.id).where(ModelVersionRow.version == bundle.version)
@@ -56,7 +71,29 @@ def register(engine: Engine, bundle: ModelBundle, directory: Path, actor: str | 
                 created_by=actor,
             )
         )
+        audit.record(
+            session,
+            actor=actor,
+            action="model.registered",
+            entity_type="model",
+            entity_id=bundle.version,
+            after=_registered(bundle, sha256(data)),
+        )
     return bundle.version
+
+
+def _registered(bundle: ModelBundle, digest: str) -> dict[str, object]:
+    """What identifies the version; its metrics are in the artifact the digest pins."""
+    return {
+        "version": bundle.version,
+        "status": ModelStatus.REGISTERED.value,
+        "algorithm": bundle.algorithm,
+        "artifact_sha256": digest,
+        "feature_set_version": bundle.feature_set_version,
+        "thresholds": bundle.thresholds.to_dict(),
+        "train_start": bundle.train_start,
+        "train_end": bundle.train_end,
+    }
 
 
 def _day(text: str | None) -> datetime | None:
@@ -124,6 +161,20 @@ def activate(engine: Engine, version: str, actor: str | None, action: str = "act
                 actor=actor,
             )
         )
+        audit.record(
+            session,
+            actor=actor,
+            action=_AUDIT_ACTIONS.get(action, f"model.{action}"),
+            entity_type="model",
+            entity_id=version,
+            before={"active_version": _version_of(session, previous)},
+            after={"active_version": version},
+        )
+
+
+def _version_of(session: Session, row_id: int | None) -> str | None:
+    row = session.get(ModelVersionRow, row_id) if row_id is not None else None
+    return row.version if row is not None else None
 
 
 def _set_status(session: Session, row_id: int | None, status: ModelStatus) -> None:

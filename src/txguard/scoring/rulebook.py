@@ -65,12 +65,12 @@ def add_list_entries(engine: Engine, name: str, values: Iterable[str], actor: st
     return store.add_list_entries(engine, name, values, actor=actor)
 
 
-def remove_list_entries(engine: Engine, name: str, values: Iterable[str]) -> int:
+def remove_list_entries(engine: Engine, name: str, values: Iterable[str], actor: str) -> int:
     """Remove values from a list; how many were there."""
-    return store.remove_list_entries(engine, name, values)
+    return store.remove_list_entries(engine, name, values, actor=actor)
 
 
-def delete_list(engine: Engine, name: str) -> None:
+def delete_list(engine: Engine, name: str, actor: str) -> None:
     """Delete a list no enabled rule refers to; otherwise say which rules do."""
     names = store.list_kinds(engine).keys()
     users = [
@@ -82,7 +82,7 @@ def delete_list(engine: Engine, name: str) -> None:
             f'list "{name}" is used by the enabled rules {quoted}; edit or disable them first',
             field="name",
         )
-    store.delete_list(engine, name)
+    store.delete_list(engine, name, actor=actor)
 
 
 def _lists_read(rule: Rule, list_names: Iterable[str]) -> frozenset[str]:

@@ -49,6 +49,7 @@ from txguard.domain.cases import (
 )
 from txguard.domain.enums import CaseStatus, LabelSource
 from txguard.domain.errors import NotFoundError
+from txguard.store import audit
 from txguard.store.orm import CaseEventRow, LabelRow, TransactionRow
 
 T = TypeVar("T")
@@ -138,7 +139,8 @@ def change_status(
     """Move a case, record the move and, for a verdict, the analyst's label, all or nothing.
 
     The row is locked first so two analysts moving the same case are serialised and the
-    second one is checked against the status the first one left.
+    second one is checked against the status the first one left. The audit event is part of
+    the same transaction.
     """
     with Session(engine) as session, session.begin():
         row = _locked_alert(session, transaction_id)
@@ -158,6 +160,7 @@ def change_status(
         label = None
         if verdict is not None:
             label = _record_verdict(session, row, verdict, note=note, actor=actor, now=now)
+        _audit_move(session, transaction_id, previous, new_status, note, actor, verdict)
     return StatusChange(transaction_id, previous, new_status, label)
 
 
@@ -373,6 +376,29 @@ def _take_sqlite_write_lock(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(update(CaseEventRow).where(false()).values(note=None))
+
+
+def _audit_move(
+    session: Session,
+    transaction_id: str,
+    previous: CaseStatus,
+    new_status: CaseStatus,
+    note: str | None,
+    actor: str | None,
+    verdict: bool | None,
+) -> None:
+    after: dict[str, Any] = {"status": new_status.value, "note": note}
+    if verdict is not None:
+        after["is_fraud"] = verdict
+    audit.record(
+        session,
+        actor=actor,
+        action="case.status_changed",
+        entity_type="case",
+        entity_id=transaction_id,
+        before={"status": previous.value},
+        after=after,
+    )
 
 
 def _case_status(row: TransactionRow) -> CaseStatus:

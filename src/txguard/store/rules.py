@@ -1,13 +1,14 @@
 """Versioned analyst rules and named watch lists in the database.
 
 Saving a rule always adds a version, so what ran at any time can be shown to an auditor;
-disabling is a version too. Nothing here checks a rule's expression: the store sits below
-the rule language, and the service that calls it compiles a rule before saving it.
+disabling is a version too. Every change writes its audit event in the same transaction.
+Nothing here checks a rule's expression: the store sits below the rule language, and the
+service that calls it compiles a rule before saving it.
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from txguard.domain.errors import NotFoundError
 from txguard.domain.rules import ListKind, Rule, RuleError, list_name, list_value
+from txguard.store import audit
 from txguard.store.exceptions import StorageError
 from txguard.store.orm import ListEntryRow, RuleRow, WatchListRow
 
@@ -29,6 +31,8 @@ def save_rule(engine: Engine, rule: Rule, *, actor: str | None = None) -> Rule:
         latest = _latest(session, rule.name)
         stored = replace(rule, version=latest.version + 1 if latest else 1)
         session.add(_row(stored, actor))
+        before = _definition(_rule(latest)) if latest else None
+        _audit_rule(session, actor, "rule.saved", stored, before)
         return stored
 
     return _retrying(engine, write, f'rule "{rule.name}"')
@@ -45,6 +49,7 @@ def disable_rule(engine: Engine, name: str, *, actor: str | None = None) -> Rule
             return _rule(latest)
         stored = replace(_rule(latest), version=latest.version + 1, enabled=False)
         session.add(_row(stored, actor))
+        _audit_rule(session, actor, "rule.disabled", stored, _definition(_rule(latest)))
         return stored
 
     return _retrying(engine, write, f'rule "{name}"')
@@ -91,9 +96,11 @@ def ensure_default_rules(engine: Engine, defaults: Iterable[Rule], *, actor: str
         with Session(engine) as session, session.begin():
             if session.scalar(select(func.count()).select_from(RuleRow)):
                 return 0
-            rows = [_row(replace(rule, version=1), actor) for rule in defaults]
-            session.add_all(rows)
-        return len(rows)
+            seeded = [replace(rule, version=1) for rule in defaults]
+            session.add_all(_row(rule, actor) for rule in seeded)
+            for rule in seeded:
+                _audit_rule(session, actor, "rule.saved", rule, None)
+        return len(seeded)
     except IntegrityError:
         return 0
 
@@ -115,16 +122,29 @@ def create_list(
             session.add(
                 WatchListRow(name=name, kind=kind.value, description=description, created_by=actor)
             )
+            after = {"name": name, "kind": kind.value, "description": description}
+            _audit_list(session, actor, "list.created", name, None, after)
     except IntegrityError:
         raise RuleError(f'list "{name}" already exists', field="name") from None
 
 
-def delete_list(engine: Engine, name: str) -> None:
-    """Delete a watch list and its entries."""
+def delete_list(engine: Engine, name: str, *, actor: str | None = None) -> None:
+    """Delete a watch list and its entries.
+
+    The audit event keeps the list's kind, description and size, not its values: a list can
+    hold a million tokens, and each value's arrival is in an earlier event.
+    """
     with Session(engine) as session, session.begin():
         watch_list = _get_list(session, name)
-        session.execute(delete(ListEntryRow).where(ListEntryRow.list_id == watch_list.id))
+        removed = session.execute(delete(ListEntryRow).where(ListEntryRow.list_id == watch_list.id))
+        before = {
+            "name": name,
+            "kind": watch_list.kind,
+            "description": watch_list.description,
+            "size": int(removed.rowcount),  # type: ignore[attr-defined]
+        }
         session.delete(watch_list)
+        _audit_list(session, actor, "list.deleted", name, before, None)
 
 
 def add_list_entries(
@@ -144,22 +164,30 @@ def add_list_entries(
         )
         new = sorted(wanted - present)
         session.add_all(ListEntryRow(list_id=watch_list.id, value=v, added_by=actor) for v in new)
+        if new:
+            _audit_list(session, actor, "list.entries_added", name, None, {"added": new})
         return len(new)
 
     return _retrying(engine, write, f'list "{name}"')
 
 
-def remove_list_entries(engine: Engine, name: str, values: Iterable[str]) -> int:
+def remove_list_entries(
+    engine: Engine, name: str, values: Iterable[str], *, actor: str | None = None
+) -> int:
     """Remove ``values`` from list ``name``; how many were there."""
     unwanted = {v.strip() for v in values}
     with Session(engine) as session, session.begin():
         watch_list = _get_list(session, name)
-        removed = session.execute(
-            delete(ListEntryRow).where(
-                ListEntryRow.list_id == watch_list.id, ListEntryRow.value.in_(unwanted)
+        removed = sorted(
+            session.scalars(
+                delete(ListEntryRow)
+                .where(ListEntryRow.list_id == watch_list.id, ListEntryRow.value.in_(unwanted))
+                .returning(ListEntryRow.value)
             )
         )
-        return int(removed.rowcount)  # type: ignore[attr-defined]
+        if removed:
+            _audit_list(session, actor, "list.entries_removed", name, {"removed": removed}, None)
+        return len(removed)
 
 
 def load_lists(engine: Engine) -> dict[str, frozenset[str]]:
@@ -218,6 +246,53 @@ def _kind(kind: ListKind | str) -> ListKind:
     except ValueError:
         allowed = ", ".join(k.value for k in ListKind)
         raise RuleError(f"list kind must be one of {allowed}, not {kind!r}", field="kind") from None
+
+
+def _audit_rule(
+    session: Session, actor: str | None, action: str, rule: Rule, before: dict[str, Any] | None
+) -> None:
+    after = _definition(rule)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="rule",
+        entity_id=rule.name,
+        before=before,
+        after=after,
+    )
+
+
+def _audit_list(
+    session: Session,
+    actor: str | None,
+    action: str,
+    name: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """List values are stored (and so recorded) as tokens when they are card ids."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="list",
+        entity_id=name,
+        before=before,
+        after=after,
+    )
+
+
+def _definition(rule: Rule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "version": rule.version,
+        "expression": rule.expression,
+        "action": rule.action.value,
+        "weight": rule.weight,
+        "reason": rule.reason,
+        "enabled": rule.enabled,
+    }
 
 
 def _row(rule: Rule, actor: str | None) -> RuleRow:

@@ -50,7 +50,7 @@ def test_list_edits_reach_scoring_on_the_next_load(engine: Engine) -> None:
     rulebook.save_rule(engine, BLOCKED, "alice")
     assert rulebook.add_list_entries(engine, "blocked_terminals", ["T-13"], "alice") == 1
     assert rulebook.load_rule_set(engine).evaluate({"terminal_id": "T-13"})[0].action == "block"
-    assert rulebook.remove_list_entries(engine, "blocked_terminals", ["T-13"]) == 1
+    assert rulebook.remove_list_entries(engine, "blocked_terminals", ["T-13"], "alice") == 1
     assert rulebook.load_rule_set(engine).evaluate({"terminal_id": "T-13"}) == []
 
 
@@ -59,10 +59,10 @@ def test_a_list_in_use_cannot_be_deleted_until_its_rules_are_off(engine: Engine)
     rulebook.create_list(engine, "spare", ListKind.TERMINAL, "alice")
     rulebook.save_rule(engine, BLOCKED, "alice")
     with pytest.raises(RuleError, match='used by the enabled rules "Blocked terminal"'):
-        rulebook.delete_list(engine, "blocked_terminals")
-    rulebook.delete_list(engine, "spare")
+        rulebook.delete_list(engine, "blocked_terminals", "alice")
+    rulebook.delete_list(engine, "spare", "alice")
     rulebook.disable_rule(engine, "Blocked terminal", "alice")
-    rulebook.delete_list(engine, "blocked_terminals")
+    rulebook.delete_list(engine, "blocked_terminals", "alice")
     assert store.load_lists(engine) == {}
 
 
@@ -76,7 +76,7 @@ def test_a_stored_rule_that_no_longer_compiles_is_left_out_not_fatal(
     assert rules.names == ("Big",)
     assert 'rule "Retired": unknown name "old_feature"' in caplog.text
     rulebook.create_list(engine, "spare", ListKind.COUNTRY, "alice")
-    rulebook.delete_list(engine, "spare")  # the broken rule does not block list edits
+    rulebook.delete_list(engine, "spare", "alice")  # the broken rule does not block list edits
 
 
 def test_pass_through_inputs_are_accepted_when_declared(engine: Engine) -> None:
