@@ -6,13 +6,12 @@ from the shared pointer in the database within ``reload_interval_s``.
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from txguard.api.access import ADMINS, READERS, actor_of, allowed
 from txguard.api.context import ApiContext
 from txguard.api.errors import documented
-from txguard.api.routing import guarded_router
 from txguard.api.schemas import (
     ActivationOut,
     ChangedOut,
@@ -28,7 +27,7 @@ from txguard.registry import service as registry
 from txguard.scoring import rulebook
 from txguard.scoring.service import model_extras
 
-router = guarded_router()
+router = APIRouter()
 
 
 def _context(request: Request) -> ApiContext:
