@@ -6,6 +6,7 @@ import typer
 
 from txguard import __version__
 from txguard.cli import (
+    audit,
     config,
     demo,
     detection,
@@ -38,6 +39,7 @@ app.add_typer(rules.rules_app, name="rules")
 app.add_typer(rules.lists_app, name="lists")
 app.add_typer(retention.app, name="retention")
 app.command("serve")(serve.serve)
+app.add_typer(audit.app, name="audit")
 
 
 def _show_version(value: bool) -> None:

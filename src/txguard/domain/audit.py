@@ -31,13 +31,16 @@ from typing import Any
 
 __all__ = [
     "GENESIS_HASH",
+    "Anchor",
     "AuditRecord",
     "ChainProblem",
     "ChainReport",
     "ProblemKind",
     "chain_hash",
     "check_chain",
+    "from_document",
     "json_document",
+    "to_document",
     "verify_chain",
 ]
 
@@ -91,6 +94,14 @@ class ChainProblem:
     event_id: int
     kind: ProblemKind
     detail: str
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """An event's id and hash kept outside the database, such as an export's last line."""
+
+    id: int
+    hash: str
 
 
 @dataclass(frozen=True)
@@ -154,18 +165,93 @@ def verify_chain(records: Iterable[AuditRecord]) -> ChainProblem | None:
     return check_chain(records).problem
 
 
-def check_chain(records: Iterable[AuditRecord]) -> ChainReport:
+def check_chain(
+    records: Iterable[AuditRecord], anchor: Anchor | None = None, start: Anchor | None = None
+) -> ChainReport:
     """Walk ``records`` in id order, in one pass and one event ahead, to the first break.
 
     The break is classified by its evidence; where two explanations fit, ``detail`` says so.
+    With an ``anchor``, the chain must also reach the anchored event and hold its hash, which
+    catches a truncated or rewritten tail. ``start`` is the event before the first record,
+    for a part of the chain (an export from a date); by default records start at genesis.
     """
-    count, last_id, last_hash = 0, None, GENESIS_HASH
+    count = 0
+    last_id, last_hash = (None, GENESIS_HASH) if start is None else (start.id, start.hash)
     for record, following in _with_next(records):
-        problem = _problem(record, following, last_id, last_hash)
+        problem = _problem(record, following, last_id, last_hash) or _off(record, anchor)
         if problem is not None:
             return ChainReport(count, last_id, last_hash, problem)
         count, last_id, last_hash = count + 1, record.id, record.hash
-    return ChainReport(count, last_id, last_hash, None)
+    return ChainReport(count, last_id, last_hash, _short_of(last_id, anchor))
+
+
+def to_document(record: AuditRecord) -> Document:
+    """The event as one JSON object, every field and both hashes, for export and the API."""
+    return {
+        "id": record.id,
+        "occurred_at": _timestamp(record.occurred_at),
+        "actor": record.actor,
+        "action": record.action,
+        "entity_type": record.entity_type,
+        "entity_id": record.entity_id,
+        "before": json_document(record.before, "before"),
+        "after": json_document(record.after, "after"),
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
+
+
+def from_document(document: Mapping[str, Any]) -> AuditRecord:
+    """An exported event read back; a missing or mistyped field raises ``ValueError``."""
+    try:
+        record = AuditRecord(
+            id=_typed(document["id"], int),
+            occurred_at=datetime.fromisoformat(_typed(document["occurred_at"], str)),
+            actor=_typed(document["actor"], str),
+            action=_typed(document["action"], str),
+            entity_type=_typed(document["entity_type"], str),
+            entity_id=_typed(document["entity_id"], str, optional=True),
+            before=_typed(document["before"], dict, optional=True),
+            after=_typed(document["after"], dict, optional=True),
+            prev_hash=_typed(document["prev_hash"], str),
+            hash=_typed(document["hash"], str),
+        )
+        record.expected_hash()
+    except KeyError as exc:
+        raise ValueError(f"not an exported audit event: field {exc} is missing") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not an exported audit event: {exc}") from None
+    return record
+
+
+def _typed(value: Any, kind: type[Any], *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"{value!r} is not {kind.__name__}")
+    return value
+
+
+def _off(record: AuditRecord, anchor: Anchor | None) -> ChainProblem | None:
+    if anchor is None or record.id != anchor.id or record.hash == anchor.hash:
+        return None
+    return _altered(
+        record.id,
+        "its hash differs from the anchor kept outside the database: the chain was rewritten "
+        "up to here, hashes recomputed",
+    )
+
+
+def _short_of(last_id: int | None, anchor: Anchor | None) -> ChainProblem | None:
+    end = FIRST_ID - 1 if last_id is None else last_id
+    if anchor is None or anchor.id <= end:
+        return None
+    return ChainProblem(
+        end + 1,
+        ProblemKind.REMOVED,
+        f"{_span(end + 1, anchor.id)} missing: the chain ends at event {end} but the anchor "
+        f"kept outside the database holds event {anchor.id}",
+    )
 
 
 def _problem(
@@ -188,8 +274,8 @@ def _problem(
         return ChainProblem(
             expected_id,
             ProblemKind.REMOVED,
-            f"events {expected_id} to {record.id - 1} are missing: event {record.id} is "
-            "chained to an event that is no longer there",
+            f"{_span(expected_id, record.id - 1)} missing: event {record.id} is chained to an "
+            "event that is no longer there",
         )
     if record.id < expected_id:
         return ChainProblem(record.id, ProblemKind.INSERTED, "its id comes before the chain")
@@ -209,6 +295,10 @@ def _problem(
         "it is not chained to the event before it and its hash does not match its content "
         "(or an event was changed in both)",
     )
+
+
+def _span(first: int, last: int) -> str:
+    return f"event {first} is" if first == last else f"events {first} to {last} are"
 
 
 def _altered(event_id: int, detail: str) -> ChainProblem:

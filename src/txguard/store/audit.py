@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from txguard.domain.audit import (
     FIRST_ID,
     GENESIS_HASH,
+    Anchor,
     AuditRecord,
     ChainReport,
     chain_hash,
@@ -83,9 +84,11 @@ def iter_events(engine: Engine, *, since: datetime | None = None) -> Iterator[Au
     Each chunk is its own short query keyed on the id, so a long export holds no
     transaction or cursor open while its reader writes.
     """
-    after_id = FIRST_ID - 1
+    after_id: int | None = None  # not 0: a row forged with an id below 1 must be read too
     while True:
-        statement = select(_E).where(_E.id > after_id).order_by(_E.id).limit(_CHUNK)
+        statement = select(_E).order_by(_E.id).limit(_CHUNK)
+        if after_id is not None:
+            statement = statement.where(_E.id > after_id)
         if since is not None:
             statement = statement.where(_E.occurred_at >= since)
         with Session(engine) as session:
@@ -113,9 +116,13 @@ def page(
         return [_record(row) for row in rows]
 
 
-def verify(engine: Engine) -> ChainReport:
-    """Walk the whole trail: how many events fit, and the first that does not."""
-    return check_chain(iter_events(engine))
+def verify(engine: Engine, anchor: Anchor | None = None) -> ChainReport:
+    """Walk the whole trail: how many events fit, and the first that does not.
+
+    With ``anchor`` (the last event of an earlier export), a trail that lost its newest
+    events, or was rewritten up to the anchor, is a break too.
+    """
+    return check_chain(iter_events(engine), anchor)
 
 
 def _lock_appends(session: Session) -> None:

@@ -1,5 +1,6 @@
 """The hash chain without a database: what is hashed, and how each kind of tampering is named."""
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -7,11 +8,14 @@ import pytest
 
 from txguard.domain.audit import (
     GENESIS_HASH,
+    Anchor,
     AuditRecord,
     ProblemKind,
     chain_hash,
     check_chain,
+    from_document,
     json_document,
+    to_document,
     verify_chain,
 )
 
@@ -206,3 +210,63 @@ def test_verification_streams_one_event_ahead() -> None:
     assert problem is not None
     assert problem.event_id == 3
     assert consumed == [1, 2, 3, 4]
+
+
+def test_an_anchor_catches_a_truncated_tail() -> None:
+    records = _chain(5)
+    anchor = Anchor(5, records[-1].hash)
+    assert verify_chain(records) is None
+    assert check_chain(records, anchor).problem is None
+    problem = check_chain(records[:3], anchor).problem
+    assert problem is not None
+    assert (problem.event_id, problem.kind) == (4, ProblemKind.REMOVED)
+    empty = check_chain([], anchor).problem
+    assert empty is not None and empty.event_id == 1
+
+
+def test_an_anchor_catches_a_chain_rewritten_with_recomputed_hashes() -> None:
+    records = _chain(5)
+    anchor = Anchor(5, records[-1].hash)
+    rewritten = [*records[:2]]
+    for record in records[2:]:
+        rewritten.append(_event(record.id, rewritten[-1].hash, actor="user:mallory"))
+    assert verify_chain(rewritten) is None
+    problem = check_chain(rewritten, anchor).problem
+    assert problem is not None
+    assert (problem.event_id, problem.kind) == (5, ProblemKind.ALTERED)
+
+
+def test_a_part_of_the_chain_checks_from_a_trusted_start() -> None:
+    records = _chain(5)
+    start = Anchor(2, records[1].hash)
+    assert check_chain(records[2:], start=start).problem is None
+    assert check_chain(records[2:]).problem is not None
+
+
+def test_an_event_survives_its_export_form() -> None:
+    record = _event(1, GENESIS_HASH, before={"a": [1, 2.5]}, after={"b": None})
+    document = to_document(record)
+    assert document["occurred_at"] == "2026-11-23T15:05:01.000000+00:00"
+    back = from_document(json.loads(json.dumps(document)))
+    assert back == record
+    assert back.expected_hash() == record.hash
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": None}, "None is not int"),
+        ({"id": True}, "True is not int"),
+        ({"before": [1]}, "is not dict"),
+        ({"occurred_at": "2026-01-01T00:00:00"}, "naive"),
+        ({"occurred_at": "yesterday"}, "yesterday"),
+    ],
+)
+def test_a_malformed_export_line_is_refused(change: dict[str, object], message: str) -> None:
+    document = to_document(_chain(1)[0]) | change
+    with pytest.raises(ValueError, match=message):
+        from_document(document)
+    missing = to_document(_chain(1)[0])
+    del missing["hash"]
+    with pytest.raises(ValueError, match="field 'hash' is missing"):
+        from_document(missing)
