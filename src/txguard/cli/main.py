@@ -11,12 +11,14 @@ from txguard.cli import (
     demo,
     detection,
     importer,
+    keys,
     migrate,
     models,
     retention,
     rules,
     serve,
     simulate,
+    users,
 )
 
 app = typer.Typer(
@@ -39,6 +41,8 @@ app.add_typer(rules.rules_app, name="rules")
 app.add_typer(rules.lists_app, name="lists")
 app.add_typer(retention.app, name="retention")
 app.command("serve")(serve.serve)
+app.add_typer(users.app, name="users")
+app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 
 
