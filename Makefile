@@ -22,13 +22,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install txguard with its dev tools
 
 format: install ## Rewrite the code in the project's format
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench tools
+	$(BIN)/ruff format src tests bench tools
 
-lint: install ## ruff, ruff format --check, mypy --strict on src/, import contracts
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+lint: install ## ruff, ruff format --check, mypy --strict on src/ and tools/, import contracts
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
+	$(BIN)/mypy tools
 	$(BIN)/lint-imports
 
 test: lint ## Lint, then every test with branch coverage (fails under 85%)
