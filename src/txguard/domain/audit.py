@@ -346,6 +346,7 @@ def _object(value: Mapping[Any, Any], field: str) -> Document:
 def _number(value: float, field: str) -> int | float:
     if not math.isfinite(value):
         raise ValueError(f"audit {field}: {value} is not a JSON number")
+    value = float(value)  # a float subclass (numpy's) has a repr of its own
     if value.is_integer():
         return int(Decimal(repr(value)))
     return value

@@ -4,6 +4,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 
 from txguard.domain.audit import (
@@ -96,6 +97,9 @@ def test_numbers_are_hashed_by_value_as_postgresql_gives_them_back() -> None:
         "z": 2,
         "w": 0.25,
     }
+    numpy = json_document({"a": np.float64(1e16), "b": np.float64(0.5)}, "after")
+    assert numpy == {"a": 10**16, "b": 0.5}
+    assert type(numpy["b"]) is float
 
 
 @pytest.mark.parametrize(
