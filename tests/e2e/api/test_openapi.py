@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.e2e.api.test_alerts_api import ALERTS, flag
 
-from txguard.api import schemas
+from txguard.api import auth_schemas, schemas
 from txguard.api.schemas import ErrorBody
 
 PREFIX = "/api/v1"
@@ -114,7 +114,9 @@ def test_every_request_body_has_an_example_its_model_accepts(document: dict[str,
         if "requestBody" not in operation:
             continue
         bodies += 1
-        media = operation["requestBody"]["content"]["application/json"]
+        media = operation["requestBody"]["content"].get("application/json")
+        if media is None:  # the OAuth2 sign-in form: form fields, not a JSON model
+            continue
         model_name, schema = resolve(document, media["schema"])
         examples = [media["example"]] if "example" in media else []
         examples += list(media.get("examples", {}).values())
@@ -122,7 +124,7 @@ def test_every_request_body_has_an_example_its_model_accepts(document: dict[str,
             [schema["example"]] if "example" in schema else []
         )
         assert examples, f"{name}: no example for its request body"
-        model = getattr(schemas, model_name)
+        model = getattr(schemas, model_name, None) or getattr(auth_schemas, model_name)
         for example in examples:
             model.model_validate(example)
     assert bodies >= 9
