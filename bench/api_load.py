@@ -60,7 +60,11 @@ import redis
 import sqlalchemy as sa
 import uvloop
 
+from txguard.domain.enums import Role
+from txguard.security.accounts import writing
+from txguard.security.api_keys import IssuedKey, generate
 from txguard.security.tokens import Tokeniser
+from txguard.store import identity as identity_store
 
 HOST = "127.0.0.1"
 BENCH = Path(__file__).resolve().parent
@@ -101,6 +105,7 @@ function init(args)
   prefix, first, tag, span, step = args[2], tonumber(args[3]), args[4], tonumber(args[5]), tonumber(args[6])
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["X-API-Key"] = args[7]
 end
 
 function request()
@@ -206,6 +211,7 @@ class Setup:
     stream: Stream
     lua: Path
     token_key: str
+    api_key: IssuedKey
     pg_name: str
     pg_url: str
     server_cpus: str
@@ -345,6 +351,8 @@ def _txguard_env(setup: Setup, database: str, redis_on: bool) -> dict[str, str]:
     env = _clean_env()
     env["TXGUARD_DATA_DIR"] = str(setup.work / database)
     env["TXGUARD_TOKEN_KEY"] = setup.token_key
+    # the limit is checked on every request as in production, but set out of the load's reach
+    env["TXGUARD_RATE_LIMIT_PER_MINUTE"] = "1000000000"
     if database == "postgresql":
         env["TXGUARD_DATABASE_URL"] = setup.pg_url
     if redis_on:
@@ -383,6 +391,13 @@ def prepare(setup: Setup, databases: set[str]) -> None:
         _run([TXGUARD, "migrate"], env, setup.work)
         _run([TXGUARD, "train", "--data", str(model_file), *TRAIN_DAYS, "--activate"],
              env, setup.work)  # fmt: skip
+        engine = sa.create_engine(_database_url(setup, database))
+        try:
+            writing(engine, lambda session: identity_store.add_api_key(
+                session, key_id=setup.api_key.key_id, key_hash=setup.api_key.secret_hash,
+                owner="bench-switch", role=Role.SERVICE, expires_at=None, actor="bench"))  # fmt: skip
+        finally:
+            engine.dispose()
 
     with ThreadPoolExecutor(2) as pool:
         for job in [pool.submit(train, database) for database in sorted(databases)]:
@@ -499,7 +514,8 @@ def run_wrk(
     port = target.port
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
                "-s", str(setup.lua), f"http://{HOST}:{port}/api/v1/predict",
-               "--", str(setup.stream.path), prefix, str(first), tag, str(setup.stream.span), "1"]  # fmt: skip
+               "--", str(setup.stream.path), prefix, str(first), tag, str(setup.stream.span), "1",
+               setup.api_key.raw]  # fmt: skip
     before, server_before = os.times(), target.cpu_seconds()
     with cpu_meter() as load:
         done = subprocess.run(
@@ -650,7 +666,8 @@ def run_batches(setup: Setup, port: int, prefix: str, first: int, tag: str) -> d
             body = b'{"transactions":[' + b",".join(items) + b"]}"
             began = time.perf_counter()
             connection.request("POST", "/api/v1/predict/batch", body,
-                               {"Content-Type": "application/json"})  # fmt: skip
+                               {"Content-Type": "application/json",
+                                "X-API-Key": setup.api_key.raw})  # fmt: skip
             response = connection.getresponse()
             data = response.read()
             times.append((time.perf_counter() - began) * 1000)
@@ -931,7 +948,7 @@ def main() -> int:
         work = Path(work_dir)
         setup = Setup(
             work=work, run=run, stream=Stream(work / "stream.csv"), lua=work / "load.lua",
-            token_key=secrets.token_hex(24), pg_name=f"txguard_bench_{run}",
+            token_key=secrets.token_hex(24), api_key=generate(), pg_name=f"txguard_bench_{run}",
             pg_url=POSTGRES.replace("postgresql", "postgresql+psycopg", 1).rsplit("/", 1)[0]
             + f"/txguard_bench_{run}",
             server_cpus=str(cpus[0]) if len(cpus) >= 2 else "",

@@ -61,28 +61,46 @@ def test_an_invalid_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> 
         get_settings()
 
 
+SAFE = {
+    "TXGUARD_DATABASE_URL": PG_URL,
+    "TXGUARD_TOKEN_KEY": STRONG_KEY,
+    "TXGUARD_JWT_SECRET": "another-secret-of-at-least-32-characters!",
+}
+
+
 @pytest.mark.parametrize(
     ("variables", "complaint"),
     [
-        ({"TXGUARD_DATABASE_URL": PG_URL}, "TXGUARD_TOKEN_KEY must be set"),
-        ({"TXGUARD_DATABASE_URL": PG_URL, "TXGUARD_TOKEN_KEY": "short"}, "at least 32 characters"),
-        ({"TXGUARD_TOKEN_KEY": STRONG_KEY}, "TXGUARD_DATABASE_URL must name a PostgreSQL"),
+        ({"TXGUARD_TOKEN_KEY": None}, "TXGUARD_TOKEN_KEY must be set"),
+        ({"TXGUARD_TOKEN_KEY": "short"}, "TXGUARD_TOKEN_KEY must be at least 32 characters"),
+        ({"TXGUARD_JWT_SECRET": None}, "TXGUARD_JWT_SECRET must be set"),
+        ({"TXGUARD_JWT_SECRET": "short"}, "TXGUARD_JWT_SECRET must be at least 32"),
+        (
+            {"TXGUARD_JWT_PREVIOUS_SECRETS": '["old"]'},
+            r"TXGUARD_JWT_PREVIOUS_SECRETS\[0\] must be at least",
+        ),
+        ({"TXGUARD_WEBHOOK_SECRET": "short"}, "TXGUARD_WEBHOOK_SECRET must be at least 32"),
+        ({"TXGUARD_DATABASE_URL": None}, "TXGUARD_DATABASE_URL must name a PostgreSQL"),
+        ({"TXGUARD_CORS_ORIGINS": '["*"]'}, "TXGUARD_CORS_ORIGINS must list origins explicitly"),
+        ({"TXGUARD_ADMIN_PASSWORD": "short"}, "TXGUARD_ADMIN_PASSWORD must be at least 12"),
     ],
 )
-def test_production_refuses_unsafe_settings(
-    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], complaint: str
+def test_production_refuses_each_unsafe_setting_by_name(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str | None], complaint: str
 ) -> None:
     monkeypatch.setenv("TXGUARD_ENV", "production")
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
+    for name, value in {**SAFE, **variables}.items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=complaint):
         get_settings()
 
 
 def test_production_starts_with_safe_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TXGUARD_ENV", "production")
-    monkeypatch.setenv("TXGUARD_DATABASE_URL", PG_URL)
-    monkeypatch.setenv("TXGUARD_TOKEN_KEY", STRONG_KEY)
+    for name, value in SAFE.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TXGUARD_CORS_ORIGINS", '["https://console.bank.example"]')
     assert get_settings().env == "production"
 
 

@@ -1,8 +1,8 @@
 """Who may call a route, declared once on the route itself.
 
 ``allowed(...)`` puts the roles in the route's OpenAPI entry (``x-roles``), so the route
-table says who may do what and a test can walk it. Enforcing the declaration (credentials,
-API keys, tokens) is the security layer's job; it reads the same declaration.
+table says who may do what and a test can walk it; ``api/authorization.py`` enforces the
+same declaration, so the documentation and the behaviour cannot drift apart.
 """
 
 from typing import Any
@@ -33,5 +33,8 @@ def signed() -> dict[str, Any]:
 
 
 def actor_of(request: Any) -> str:
-    """Who is making the change, as the security layer identified them; ``api`` until then."""
-    return str(getattr(request.state, "actor", None) or "api")
+    """Who is making the change: the authenticated caller as audit events name them."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise RuntimeError("actor_of called on a route that takes no credentials")
+    return str(principal.actor)

@@ -8,13 +8,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from txguard import __version__
 from txguard.api import errors
+from txguard.api.access import allowed
+from txguard.api.authorization import Gate, GuardedRoute, document_security, unguarded_routes
 from txguard.api.context import build_context
+from txguard.api.hardening import BodyLimit, SecurityHeaders
 from txguard.api.metrics import MetricsMiddleware
 from txguard.api.responses import JsonResponse
-from txguard.api.routes import alerts, feedback, health, operations, scoring
+from txguard.api.routes import alerts, audit, auth, deploy, feedback, health, operations, scoring
 from txguard.features.state import StateStore
 from txguard.ingest.service import ensure_schema_current
 from txguard.runtime import Runtime, build_runtime
@@ -28,7 +33,10 @@ Real-time card fraud scoring and the analyst alert queue.
 Every error has one shape: `{"error": {"code", "message", "fields": [{"field", "message"}]}}`,
 where `code` is stable (`validation_error`, `not_found`, `conflict`, `payload_too_large`,
 `unavailable`, ...) and `fields` names the inputs at fault.
-Each route lists in `x-roles` the roles allowed to call it.
+Each route lists in `x-roles` the roles allowed to call it; a caller authenticates with an
+`X-API-Key` header (machine clients) or `Authorization: Bearer <token>` from
+`/api/v1/auth/token` (people). Without credentials the answer is 401, with a role not
+listed 403, over the rate limit 429 with `Retry-After`.
 """
 
 
@@ -38,6 +46,8 @@ def create_app(runtime: Runtime | None = None, *, store: StateStore | None = Non
     ensure_schema_current(runtime.engine)
     ensure_default_rules(runtime.engine)
     context = build_context(runtime, store)
+    settings = runtime.settings
+    context.identity.ensure_first_admin()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -59,8 +69,26 @@ def create_app(runtime: Runtime | None = None, *, store: StateStore | None = Non
     )
     app.state.context = context
     errors.install(app)
-    for module in (scoring, alerts, feedback, operations, health):
+    for module in (scoring, alerts, feedback, operations, audit, deploy, auth, health):
         app.include_router(module.router, prefix=PREFIX)
-    app.add_api_route("/metrics", health.metrics, methods=["GET"], include_in_schema=False)
+    app.router.route_class = GuardedRoute
+    app.add_api_route(
+        "/metrics", health.metrics, methods=["GET"], include_in_schema=False, **allowed()
+    )
+    if unguarded := unguarded_routes(app):
+        raise RuntimeError(f"routes built without the role guard: {', '.join(unguarded)}")
+    app.state.gate = Gate(context.identity, context.limiter, settings.rate_limit_per_minute)
+    document_security(app)
     app.add_middleware(MetricsMiddleware, metrics=context.metrics, prefix=PREFIX)
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts)
     return app

@@ -22,6 +22,9 @@ from txguard.featurestore.redis_store import RedisStore
 from txguard.runtime import Runtime
 from txguard.scoring.batcher import Batcher
 from txguard.scoring.service import ScoringService
+from txguard.security.identity import IdentityService
+from txguard.security.rate_limits import RateLimiter
+from txguard.settings import Settings
 from txguard.store.request_log import insert_request_logs
 
 logger = logging.getLogger(__name__)
@@ -29,13 +32,15 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ApiContext:
-    """The runtime, the scoring service, the request-log writer and the metrics."""
+    """The runtime, the scoring service, the request-log writer, identities and limits."""
 
     runtime: Runtime
     service: ScoringService
     store: StateStore
     metrics: ApiMetrics
     request_log: Batcher[RequestLogEntry, None]
+    identity: IdentityService
+    limiter: RateLimiter
     _reloader: "asyncio.Task[None] | None" = field(default=None, repr=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -63,6 +68,7 @@ class ApiContext:
             await self._reloader
         await asyncio.to_thread(self.service.stop)
         await asyncio.to_thread(self.request_log.stop)
+        await asyncio.to_thread(self.identity.close)
         self.runtime.close()
 
     async def _reload_forever(self) -> None:
@@ -103,6 +109,10 @@ class ApiContext:
                 "counter", float(pipeline.lost_records),
                 "Transactions the feature store missed because it was unavailable.",
             ),
+            "txguard_rate_limit_unchecked_total": (
+                "counter", float(self.limiter.failures),
+                "Requests let through unchecked because the rate-limit storage was unavailable.",
+            ),
             "txguard_pipeline_degraded": (
                 "gauge", float(pipeline.degraded), "1 when no model serves and rules decide alone.",
             ),
@@ -124,10 +134,24 @@ def build_store(runtime: Runtime) -> StateStore:
     if settings.redis_url is None:
         return MemoryStore()
     redis_store = RedisStore.from_url(
-        settings.redis_url.get_secret_value(), timeout_seconds=settings.redis_timeout_s
+        settings.redis_url.get_secret_value(),
+        namespace=f"{settings.redis_namespace}fs:",
+        timeout_seconds=settings.redis_timeout_s,
     )
     return GuardedStore(
         redis_store, fail_max=settings.breaker_fail_max, reset_timeout_s=settings.breaker_reset_s
+    )
+
+
+def build_limiter(settings: Settings) -> RateLimiter:
+    """Counters in Redis when configured, so every process sees the same count; else memory."""
+    if settings.redis_url is None:
+        return RateLimiter.in_memory()
+    return RateLimiter(
+        settings.redis_url.get_secret_value(),
+        key_prefix=f"{settings.redis_namespace}limits",
+        timeout_s=settings.redis_timeout_s,
+        cooldown_s=settings.breaker_reset_s,
     )
 
 
@@ -152,7 +176,9 @@ def build_context(runtime: Runtime, store: StateStore | None = None) -> ApiConte
         "request-log", write_logs, max_batch=2000, max_queue=settings.request_log_queue
     )
     metrics = ApiMetrics()
-    context = ApiContext(runtime, service, state, metrics, request_log)
+    limiter = build_limiter(settings)
+    identity = IdentityService(engine, settings, limiter)
+    context = ApiContext(runtime, service, state, metrics, request_log, identity, limiter)
     metrics.watch(context.live_values, context.model_version)
     return context
 

@@ -8,7 +8,7 @@ with a 500 that leaks nothing.
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pybreaker
@@ -21,6 +21,7 @@ from txguard.api.responses import JsonResponse
 from txguard.api.schemas import ErrorBody
 from txguard.domain.errors import ConflictError, InputError, NotFoundError, TxguardError
 from txguard.scoring.batcher import QueueFull
+from txguard.security.errors import AuthenticationError
 from txguard.store.exceptions import StorageError
 
 logger = logging.getLogger(__name__)
@@ -47,19 +48,29 @@ class ApiError(Exception):
     """An answer other than success, raised from a route."""
 
     def __init__(
-        self, status: int, message: str, *, fields: Sequence[tuple[str, str]] = ()
+        self,
+        status: int,
+        message: str,
+        *,
+        fields: Sequence[tuple[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.fields = list(fields)
+        self.headers = dict(headers or {})
+        self.code = code
 
 
-def error_body(status: int, message: str, fields: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
-    """The error document for ``status``."""
+def error_body(
+    status: int, message: str, fields: Sequence[tuple[str, str]] = (), code: str | None = None
+) -> dict[str, Any]:
+    """The error document for ``status``; ``code`` when a route names the failure itself."""
     return {
         "error": {
-            "code": _CODES.get(status, "error" if status < 500 else "internal_error"),
+            "code": code or _CODES.get(status, "error" if status < 500 else "internal_error"),
             "message": message,
             "fields": [{"field": f, "message": m} for f, m in fields],
         }
@@ -67,10 +78,10 @@ def error_body(status: int, message: str, fields: Sequence[tuple[str, str]] = ()
 
 
 def error_response(
-    status: int, message: str, fields: Sequence[tuple[str, str]] = ()
+    status: int, message: str, fields: Sequence[tuple[str, str]] = (), code: str | None = None
 ) -> JsonResponse:
     """An error answer in the one shape."""
-    return JsonResponse(error_body(status, message, fields), status_code=status)
+    return JsonResponse(error_body(status, message, fields, code), status_code=status)
 
 
 def field_path(location: Sequence[str | int]) -> str:
@@ -157,7 +168,9 @@ def _matches(template: list[str], segments: list[str]) -> bool:
 
 async def _api(_: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, ApiError)  # noqa: S101
-    return error_response(exc.status, exc.message, exc.fields)
+    response = error_response(exc.status, exc.message, exc.fields, exc.code)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def _txguard(_: Request, exc: Exception) -> JsonResponse:
@@ -171,6 +184,8 @@ async def _txguard(_: Request, exc: Exception) -> JsonResponse:
 
 def status_of(exc: Exception) -> int:
     """The HTTP status of an error txguard raised on purpose."""
+    if isinstance(exc, AuthenticationError):
+        return 401
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, ConflictError):
@@ -193,6 +208,9 @@ async def _bug(_: Request, exc: Exception) -> JsonResponse:
 
 
 _EXAMPLES = {
+    401: ("unauthorized", "credentials required: an X-API-Key header or a Bearer token", []),
+    403: ("forbidden", "role ANALYST may not do this; allowed: ADMIN", []),
+    429: ("too_many_requests", "rate limit of 1000 requests a minute reached; retry in 12 s", []),
     404: ("not_found", "transaction 'tx-9' does not exist", []),
     409: ("conflict", "cannot move a case from NEW to RESOLVED; allowed next: UNDER_REVIEW", []),
     413: ("payload_too_large", "a batch holds at most 1000 transactions; this one has 1500", []),

@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 from txguard.domain.cases import FEEDBACK_SOURCES
 from txguard.domain.enums import CaseStatus, Decision, LabelSource, RuleAction
 from txguard.domain.rules import EXPRESSION_MAX_LENGTH
+from txguard.registry.deploy import relative_artifact_path
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(min_length=1, max_length=64)]
@@ -431,6 +432,54 @@ class HealthOut(BaseModel):
         description="`ok`, `degraded` (scoring with less than the full pipeline) or `down`."
     )
     components: dict[str, ComponentOut]
+
+
+def _artifact_path(value: str) -> str:
+    relative_artifact_path(value)  # raises ValueError naming what is wrong
+    return value
+
+
+DEPLOY_EXAMPLE: dict[str, Any] = {
+    "artifact": "incoming/m-20260301-20260331-1a2b3c4d.txgm",
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "metrics": {"holdout_auc_roc": 0.91},
+    "activate": True,
+}
+
+
+class DeployIn(BaseModel):
+    """A model version built by CI, to register and (if its gates pass) activate."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [DEPLOY_EXAMPLE]})
+
+    artifact: Annotated[str, AfterValidator(_artifact_path)] = Field(
+        min_length=1,
+        max_length=512,
+        description="The artifact file, relative to the model directory (`TXGUARD_MODEL_DIR`).",
+    )
+    sha256: str = Field(
+        pattern=r"^[0-9a-fA-F]{64}$", description="The artifact's SHA-256, hexadecimal."
+    )
+    metrics: dict[Annotated[str, Field(min_length=1, max_length=64)], Number] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Evaluation metrics of the CI run; they complete or override the artifact's.",
+    )
+    activate: Flag = Field(True, description="Serve the version if every gate passes.")
+
+
+class GateOut(BaseModel):
+    metric: str
+    value: float | None = Field(description="None when the model carries no such metric.")
+    minimum: float
+    passed: bool
+
+
+class DeployOut(BaseModel):
+    version: str
+    registered: bool = Field(description="False when this version was registered before.")
+    activated: bool = Field(description="Whether the version serves once the call returns.")
+    gates: list[GateOut]
 
 
 BatchItemOut.model_rebuild()

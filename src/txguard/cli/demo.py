@@ -9,7 +9,7 @@ import typer
 from txguard.cli.errors import reports_errors
 from txguard.cli.runtime import command_runtime
 from txguard.domain.datasets import DatasetSummary
-from txguard.domain.enums import Decision
+from txguard.domain.enums import Decision, Role
 
 if TYPE_CHECKING:
     from txguard.runtime import Runtime
@@ -89,6 +89,8 @@ def demo(
         trained = _train_and_score(runtime, path, date(2018, 4, 1), days)
         log = runtime.settings.data_dir / "demo" / "api.log"
         earlier = _streamed_before(runtime) if serve and trained is not None else 0
+        if serve and trained is not None:
+            service_key, analyst_key = _demo_keys(runtime)
     if not serve or trained is None:
         return
     from txguard.cli.stream_demo import StreamOptions, run
@@ -99,8 +101,31 @@ def demo(
             f"\n({earlier:,} transactions were decided by an earlier demo run; the API answers"
             " their ids with the stored decisions, as it does a payment network's retries)"
         )
-    options = StreamOptions(port, rate, stream_seconds, keep_serving)
+    options = StreamOptions(
+        port,
+        rate,
+        stream_seconds,
+        keep_serving,
+        service_key=service_key,
+        analyst_key=analyst_key,
+    )
     run(history, first, last, options, log)
+
+
+def _demo_keys(runtime: "Runtime") -> tuple[str, str]:
+    """Keys for the demo's payment switch (SERVICE) and analyst (ANALYST), issued per run.
+
+    The API takes no anonymous calls, the demo included; its keys are ordinary ones, listed
+    by ``txguard keys list`` and revocable like any other.
+    """
+    from txguard.security.accounts import issue_api_key
+
+    def issue(owner: str, role: Role) -> str:
+        return issue_api_key(
+            runtime.engine, owner=owner, actor="cli:demo", role=role, expires_in_days=1
+        ).raw
+
+    return issue("demo-switch", Role.SERVICE), issue("demo-analyst", Role.ANALYST)
 
 
 def _training_window(start: date, days: int) -> tuple[date, date]:

@@ -61,6 +61,10 @@ class StreamOptions:
     seconds: float = 20.0
     keep_serving: bool = False
     host: str = HOST
+    service_key: str = field(default="", repr=False)
+    """The payment switch's API key (role SERVICE): it sends the transactions."""
+    analyst_key: str = field(default="", repr=False)
+    """An analyst's API key: it reads the alert queue."""
 
     @property
     def base_url(self) -> str:
@@ -291,7 +295,10 @@ def stream(
     features expect a card's payments.
     """
     stats = StreamStats()
-    with httpx.Client(base_url=options.base_url, timeout=REQUEST_TIMEOUT_S) as client:
+    headers = {"X-API-Key": options.service_key}
+    with httpx.Client(
+        base_url=options.base_url, timeout=REQUEST_TIMEOUT_S, headers=headers
+    ) as client:
         started = time.monotonic()
         report_at = started + PROGRESS_EVERY_S
         for i, payload in enumerate(payloads):
@@ -368,7 +375,10 @@ def _print_summary(stats: StreamStats, options: StreamOptions) -> None:
 
 def print_flagged(options: StreamOptions) -> None:
     """The riskiest alerts of the analyst queue, each with its score and reasons."""
-    with httpx.Client(base_url=options.base_url, timeout=REQUEST_TIMEOUT_S) as client:
+    headers = {"X-API-Key": options.analyst_key}
+    with httpx.Client(
+        base_url=options.base_url, timeout=REQUEST_TIMEOUT_S, headers=headers
+    ) as client:
         page = _get(client, f"/api/v1/anomalies?limit={FLAGGED_SHOWN}")
         items: list[dict[str, Any]] = page.get("items", [])
         if not items:
@@ -415,6 +425,10 @@ def _serve_until_interrupted(
     server: "subprocess.Popen[bytes]", options: StreamOptions, log: Path
 ) -> None:
     typer.echo(f"\nthe API keeps serving on {options.base_url} (log: {log}); Ctrl-C stops it")
+    typer.echo(
+        "to try it from the docs page (Authorize), use the demo's analyst key, shown once:\n"
+        f"  X-API-Key: {options.analyst_key}"
+    )
     try:
         code = server.wait()
     except KeyboardInterrupt:

@@ -7,6 +7,8 @@ Requests that break the schema must be refused.
 
 One app on SQLite with a trained model serving, built once for the module: the document and
 the handlers do not depend on the backend. Activation and rollback do change what serves.
+The generated requests carry an ADMIN key (every route but the signed webhook admits it);
+the same generation without credentials must meet a 401 on every protected operation.
 """
 
 from collections.abc import Iterator
@@ -21,9 +23,11 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from tests.fixtures.api import api_settings
 
 from txguard.api.app import create_app
+from txguard.domain.enums import Role
 from txguard.models.artifact import ModelBundle
 from txguard.registry import service as registry
 from txguard.runtime import build_runtime
+from txguard.security.accounts import issue_api_key
 from txguard.store import migrate
 from txguard.store.engine import create_db_engine
 
@@ -45,13 +49,23 @@ def served_app(
     engine = create_db_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    runtime = build_runtime(api_settings(url, data_dir))
+    runtime = build_runtime(
+        api_settings(url, data_dir, rate_limit_per_minute=1_000_000, webhook_secret="w" * 40)
+    )
     registry.register(runtime.engine, trained_bundle, data_dir / "models", actor="test")
     registry.activate(runtime.engine, trained_bundle.version, actor="test")
+    key = issue_api_key(runtime.engine, owner="schemathesis", actor="test", role=Role.ADMIN)
     app = create_app(runtime)
+    app.state.test_headers = {"X-API-Key": key.raw}
     yield app
     # Schemathesis starts the app's lifespan on first use and keeps it until the process exits
     asgi.shutdown_lifespans()
+
+
+@pytest.fixture(scope="module")
+def admin_headers(served_app: FastAPI) -> dict[str, str]:
+    headers: dict[str, str] = served_app.state.test_headers
+    return headers
 
 
 @pytest.fixture(scope="module")
@@ -113,13 +127,38 @@ def checks_for(case: schemathesis.Case) -> list[Any]:
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_every_operation_answers_as_documented(case: schemathesis.Case) -> None:
-    case.call_and_validate(checks=checks_for(case))
+def test_every_operation_answers_as_documented(
+    case: schemathesis.Case, admin_headers: dict[str, str]
+) -> None:
+    case.call_and_validate(headers=admin_headers, checks=checks_for(case))
 
 
-def test_alert_filters_refuse_numbers_and_times_outside_utc(api_schema: OpenApiSchema) -> None:
+@schema.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_without_credentials_every_protected_operation_answers_401(
+    case: schemathesis.Case,
+) -> None:
+    if not case.operation.definition.raw.get("x-roles"):
+        return  # public: health, sign-in, and the webhook proven by its signature
+    if case.method.upper() != case.operation.method.upper():
+        return  # a probe of a method the path lacks: a 405 whoever asks
+    for name in [n for n in case.headers or {} if n.lower() in ("x-api-key", "authorization")]:
+        del case.headers[name]  # generated from the security schemes: send none at all
+    response = case.call()
+    assert response.status_code == 401, (case.operation.label, response.text)
+
+
+def test_alert_filters_refuse_numbers_and_times_outside_utc(
+    api_schema: OpenApiSchema, admin_headers: dict[str, str]
+) -> None:
     for path in ("/api/v1/anomalies", "/api/v1/anomalies/count"):
         for param in ("start", "end"):
             for value in ("0.5", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
-                response = api_schema[path]["GET"].Case(query={param: value}).call()
+                case = api_schema[path]["GET"].Case(query={param: value})
+                response = case.call(headers=admin_headers)
                 assert response.status_code == 422, (path, param, value, response.text)

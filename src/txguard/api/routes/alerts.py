@@ -3,19 +3,20 @@
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from txguard.api.access import ANALYSTS, READERS, actor_of, allowed
 from txguard.api.context import ApiContext
 from txguard.api.errors import ApiError, documented
 from txguard.api.responses import JsonResponse
+from txguard.api.routing import guarded_router
 from txguard.api.schemas import AlertPageOut, CountOut, Rfc3339, StatusChangeIn, StatusChangeOut
 from txguard.cases import service as cases
 from txguard.domain.cases import AlertFilters
 from txguard.domain.enums import CaseStatus, Decision
 
-router = APIRouter(tags=["alerts"])
+router = guarded_router(tags=["alerts"])
 MAX_PAGE = 1000
 
 

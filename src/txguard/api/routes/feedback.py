@@ -2,17 +2,18 @@
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from txguard.api.access import SCORERS, allowed
 from txguard.api.context import ApiContext
 from txguard.api.errors import documented
+from txguard.api.routing import guarded_router
 from txguard.api.schemas import FeedbackBatchIn, FeedbackBatchOut, FeedbackIn, FeedbackOut
 from txguard.cases import service as cases
 from txguard.domain.cases import FeedbackItem
 
-router = APIRouter(tags=["feedback"])
+router = guarded_router(tags=["feedback"])
 
 
 async def _record(request: Request, items: list[FeedbackIn]) -> list[FeedbackOut]:

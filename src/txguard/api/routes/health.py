@@ -2,7 +2,7 @@
 
 import time
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from txguard.api.access import EVERYONE, allowed
 from txguard.api.context import ApiContext, elapsed_ms
 from txguard.api.responses import JsonResponse
+from txguard.api.routing import guarded_router
 from txguard.api.schemas import HealthOut
 
-router = APIRouter(tags=["operations"])
+router = guarded_router(tags=["operations"])
 
 
 def _database(context: ApiContext) -> dict[str, object]:

@@ -6,12 +6,13 @@ from the shared pointer in the database within ``reload_interval_s``.
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from txguard.api.access import ADMINS, READERS, actor_of, allowed
 from txguard.api.context import ApiContext
 from txguard.api.errors import documented
+from txguard.api.routing import guarded_router
 from txguard.api.schemas import (
     ActivationOut,
     ChangedOut,
@@ -27,7 +28,7 @@ from txguard.registry import service as registry
 from txguard.scoring import rulebook
 from txguard.scoring.service import model_extras
 
-router = APIRouter()
+router = guarded_router()
 
 
 def _context(request: Request) -> ApiContext:

@@ -4,19 +4,20 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import TypeAdapter, ValidationError
 
 from txguard.api.access import SCORERS, allowed
 from txguard.api.context import ApiContext, elapsed_ms
 from txguard.api.errors import ApiError, documented, error_body, validation_fields
 from txguard.api.responses import JsonResponse
+from txguard.api.routing import guarded_router
 from txguard.api.schemas import BatchIn, BatchOut, DecisionOut, TransactionIn
 from txguard.domain.requests import RequestLogEntry
 from txguard.domain.transactions import Transaction
 from txguard.security.tokens import Tokeniser
 
-router = APIRouter(tags=["scoring"])
+router = guarded_router(tags=["scoring"])
 MAX_BATCH = 1000
 _ONE = TypeAdapter(TransactionIn)
 _EXPLAIN = Query(False, description="Explain with TreeSHAP contributions even when approved.")
