@@ -183,6 +183,10 @@ class Settings(BaseSettings):
         secrets += [
             (f"JWT_PREVIOUS_SECRETS[{i}]", v, "") for i, v in enumerate(self.jwt_previous_secrets)
         ]
+        secrets += [
+            (f"WEBHOOK_PREVIOUS_SECRETS[{i}]", v, "")
+            for i, v in enumerate(self.webhook_previous_secrets)
+        ]
         for name, value, default in secrets:
             text = value.get_secret_value()
             if text == default or text in (DEV_TOKEN_KEY, DEV_JWT_SECRET):

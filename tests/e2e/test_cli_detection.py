@@ -104,7 +104,7 @@ def test_train_activates_a_version_that_models_list_and_show_describe(
     artifact = _artifact(isolated_env, version)
     assert Path(shown["artifact"]) == artifact.resolve()
     assert shown["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest()
-    assert shown["created_by"] == "cli"
+    assert shown["created_by"].startswith("cli:")
 
 
 def test_a_second_version_waits_until_activated_and_rollback_restores_the_first(

@@ -80,6 +80,10 @@ SAFE = {
             r"TXGUARD_JWT_PREVIOUS_SECRETS\[0\] must be at least",
         ),
         ({"TXGUARD_WEBHOOK_SECRET": "short"}, "TXGUARD_WEBHOOK_SECRET must be at least 32"),
+        (
+            {"TXGUARD_WEBHOOK_PREVIOUS_SECRETS": '["old"]'},
+            r"TXGUARD_WEBHOOK_PREVIOUS_SECRETS\[0\] must be at least",
+        ),
         ({"TXGUARD_DATABASE_URL": None}, "TXGUARD_DATABASE_URL must name a PostgreSQL"),
         ({"TXGUARD_CORS_ORIGINS": '["*"]'}, "TXGUARD_CORS_ORIGINS must list origins explicitly"),
         ({"TXGUARD_ADMIN_PASSWORD": "short"}, "TXGUARD_ADMIN_PASSWORD must be at least 12"),

@@ -69,13 +69,16 @@ def create_app(runtime: Runtime | None = None, *, store: StateStore | None = Non
     )
     app.state.context = context
     errors.install(app)
-    for module in (scoring, alerts, feedback, operations, audit, deploy, auth, health):
-        app.include_router(module.router, prefix=PREFIX)
+    routers = [
+        m.router for m in (scoring, alerts, feedback, operations, audit, deploy, auth, health)
+    ]
+    for router in routers:
+        app.include_router(router, prefix=PREFIX)
     app.router.route_class = GuardedRoute
     app.add_api_route(
         "/metrics", health.metrics, methods=["GET"], include_in_schema=False, **allowed()
     )
-    if unguarded := unguarded_routes(app):
+    if unguarded := unguarded_routes([*routers, app.router]):
         raise RuntimeError(f"routes built without the role guard: {', '.join(unguarded)}")
     app.state.gate = Gate(context.identity, context.limiter, settings.rate_limit_per_minute)
     document_security(app)

@@ -11,12 +11,12 @@ Credentials come in headers only: ``Authorization: Bearer <JWT>`` for people,
 because URLs end up in proxy and access logs.
 """
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.types import Scope
@@ -122,8 +122,16 @@ class GuardedRoute(APIRoute):
     without roles fails when it is defined, not when an attacker finds it.
     """
 
+    verifies_signature = False
+    """Set by a route class that checks the caller's signature itself (``api/signed.py``)."""
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
+        if policy_of(self).signed and not self.verifies_signature:
+            raise UndeclaredRoute(
+                f"{path} declares **signed() on a router that checks no signature: "
+                "build its router with route_class=SignedRoute"
+            )
         if not policy_of(self).public:
             self.responses = {**documented(401, 403, 429), **self.responses}
             self.openapi_extra = {**(self.openapi_extra or {}), "security": CREDENTIALS}
@@ -142,11 +150,12 @@ class GuardedRoute(APIRoute):
         return guarded
 
 
-def unguarded_routes(app: FastAPI) -> list[str]:
-    """Routes of ``app`` built without the guard: none may exist."""
+def unguarded_routes(routers: Iterable[APIRouter]) -> list[str]:
+    """Routes of ``routers`` built without the guard: none may be served."""
     return [
         f"{','.join(sorted(route.methods or ()))} {route.path}"
-        for route in app.routes
+        for router in routers
+        for route in router.routes
         if isinstance(route, APIRoute) and not isinstance(route, GuardedRoute)
     ]
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from txguard.cli.admin import cli_actor
 from txguard.cli.errors import reports_errors
 from txguard.cli.options import AlertsPerDay, DataFile, LabelDelay, parse_day, parse_period
 from txguard.cli.runtime import migrated_runtime
@@ -43,10 +44,10 @@ def train(
             options=TrainingOptions(alerts_per_day=alerts_per_day),
         )
         version = registry.register(
-            runtime.engine, bundle, runtime.settings.artifact_dir, actor="cli"
+            runtime.engine, bundle, runtime.settings.artifact_dir, actor=cli_actor()
         )
         if activate:
-            registry.activate(runtime.engine, version, actor="cli")
+            registry.activate(runtime.engine, version, actor=cli_actor())
     _report_training(bundle, activate, history.missing)
 
 

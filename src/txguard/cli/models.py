@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from txguard.cli.admin import cli_actor
 from txguard.cli.errors import reports_errors
 from txguard.cli.runtime import migrated_runtime
 
@@ -79,7 +80,7 @@ def activate(version: Annotated[str, typer.Argument(help="The model version.")])
     from txguard.registry import service as registry
 
     with migrated_runtime() as runtime:
-        registry.activate(runtime.engine, version, actor="cli")
+        registry.activate(runtime.engine, version, actor=cli_actor())
     typer.echo(f"{version} is active")
 
 
@@ -90,5 +91,5 @@ def rollback() -> None:
     from txguard.registry import service as registry
 
     with migrated_runtime() as runtime:
-        version = registry.rollback(runtime.engine, actor="cli")
+        version = registry.rollback(runtime.engine, actor=cli_actor())
     typer.echo(f"rolled back: {version} is active")

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from txguard.cli.admin import cli_actor
 from txguard.cli.errors import reports_errors
 from txguard.cli.runtime import migrated_runtime
 from txguard.domain.enums import RuleAction
@@ -12,7 +13,6 @@ rules_app = typer.Typer(help="List, add, change and disable analyst rules.", no_
 lists_app = typer.Typer(
     help='Watch lists that rules refer to as list("name").', no_args_is_help=True
 )
-ACTOR = "cli"
 
 
 @rules_app.command("list")
@@ -54,7 +54,7 @@ def add_rule(
     with migrated_runtime() as runtime:
         rulebook.ensure_default_rules(runtime.engine)
         saved = rulebook.save_rule(
-            runtime.engine, Rule(name, expression, action, weight, reason), ACTOR
+            runtime.engine, Rule(name, expression, action, weight, reason), cli_actor()
         )
     typer.echo(f"saved {saved.name} v{saved.version}")
 
@@ -67,7 +67,7 @@ def disable(name: Annotated[str, typer.Argument(help="The rule's name.")]) -> No
 
     with migrated_runtime() as runtime:
         rulebook.ensure_default_rules(runtime.engine)
-        rule = rulebook.disable_rule(runtime.engine, name, ACTOR)
+        rule = rulebook.disable_rule(runtime.engine, name, cli_actor())
     typer.echo(f"disabled {rule.name} (v{rule.version})")
 
 
@@ -97,7 +97,7 @@ def create(
     from txguard.scoring import rulebook
 
     with migrated_runtime() as runtime:
-        rulebook.create_list(runtime.engine, name, kind, ACTOR, description=description)
+        rulebook.create_list(runtime.engine, name, kind, cli_actor(), description=description)
     typer.echo(f"created list {name}")
 
 
@@ -112,7 +112,7 @@ def add(
 
     with migrated_runtime() as runtime:
         stored = rulebook.stored_values(runtime.engine, runtime.tokeniser.token, name, values)
-        added = rulebook.add_list_entries(runtime.engine, name, stored, ACTOR)
+        added = rulebook.add_list_entries(runtime.engine, name, stored, cli_actor())
     typer.echo(f"added {added} new values to {name}")
 
 
@@ -127,5 +127,5 @@ def remove(
 
     with migrated_runtime() as runtime:
         stored = rulebook.stored_values(runtime.engine, runtime.tokeniser.token, name, values)
-        removed = rulebook.remove_list_entries(runtime.engine, name, stored, ACTOR)
+        removed = rulebook.remove_list_entries(runtime.engine, name, stored, cli_actor())
     typer.echo(f"removed {removed} values from {name}")
