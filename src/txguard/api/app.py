@@ -24,6 +24,7 @@ from txguard.features.state import StateStore
 from txguard.ingest.service import ensure_schema_current
 from txguard.runtime import Runtime, build_runtime
 from txguard.scoring.rulebook import ensure_default_rules
+from txguard.security.settings_audit import record_settings
 from txguard.settings import get_settings
 
 PREFIX = "/api/v1"
@@ -48,6 +49,7 @@ def create_app(runtime: Runtime | None = None, *, store: StateStore | None = Non
     context = build_context(runtime, store)
     settings = runtime.settings
     context.identity.ensure_first_admin()
+    record_settings(runtime.engine, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -78,6 +78,27 @@ def record(
     session.execute(insert(_E).values(prev_hash=prev_hash, **values))
 
 
+def record_if_changed(
+    session: Session, *, actor: str | None, action: str, entity_type: str, after: Mapping[str, Any]
+) -> bool:
+    """Record ``after`` unless the latest ``action`` event already holds it; whether it did.
+
+    The check runs under the append lock, so processes starting together record a change
+    once; ``before`` is what the previous event said.
+    """
+    document = json_document(after, "after")
+    _lock_appends(session)
+    latest = session.scalars(
+        select(_E.after).where(_E.action == action).order_by(_E.id.desc()).limit(1)
+    ).first()
+    if latest == document:
+        return False
+    record(
+        session, actor=actor, action=action, entity_type=entity_type, before=latest, after=document
+    )
+    return True
+
+
 def iter_events(engine: Engine, *, since: datetime | None = None) -> Iterator[AuditRecord]:
     """Every event (from ``since`` on, inclusive) in id order, read in chunks.
 
