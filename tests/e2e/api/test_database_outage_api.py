@@ -11,7 +11,9 @@ from tests.fixtures.api import api_settings
 from tests.fixtures.db import SERVER_URL
 
 from txguard.api.app import create_app
+from txguard.domain.enums import Role
 from txguard.runtime import build_runtime
+from txguard.security.accounts import issue_api_key
 from txguard.store import migrate
 from txguard.store.engine import create_db_engine
 
@@ -26,7 +28,9 @@ def test_a_lost_database_is_a_503_with_the_error_shape(
     migrate.upgrade(engine)
     engine.dispose()
     runtime = build_runtime(api_settings(url, tmp_path, breaker_fail_max=2, db_connect_timeout_s=1))
+    key = issue_api_key(runtime.engine, owner="switch", actor="test", role=Role.SERVICE).raw
     with TestClient(create_app(runtime), raise_server_exceptions=False) as api:
+        api.headers["X-API-Key"] = key
         assert api.post(PREDICT, json=tx("before")).status_code == 200
         server = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
         with server.connect() as connection:
