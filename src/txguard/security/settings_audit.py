@@ -13,36 +13,18 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from txguard.security.access_tokens import key_id
+from txguard.security.access_tokens import TokenSettings, key_id
 from txguard.store import audit
 
 ACTION = "settings.changed"
 ACTOR = "system:startup"
 
 
-class AuditedSettings(Protocol):
+class AuditedSettings(TokenSettings, Protocol):
     """The part of ``txguard.settings.Settings`` recorded (that layer is above this one)."""
 
     @property
     def env(self) -> str: ...
-
-    @property
-    def jwt_secret(self) -> SecretStr: ...
-
-    @property
-    def jwt_previous_secrets(self) -> list[SecretStr]: ...
-
-    @property
-    def jwt_issuer(self) -> str: ...
-
-    @property
-    def jwt_audience(self) -> str: ...
-
-    @property
-    def access_token_ttl_s(self) -> int: ...
-
-    @property
-    def refresh_token_ttl_s(self) -> int: ...
 
     @property
     def webhook_secret(self) -> SecretStr | None: ...
