@@ -139,3 +139,19 @@ def test_bad_form_and_body_are_422_naming_the_field(api_factory: AppFactory) -> 
     )
     extra = post(client, "/auth/refresh", json={"refresh_token": "x", "other": 1})
     assert extra.status_code == 422
+
+
+def test_a_revoked_key_gets_401_once_the_reload_interval_has_passed(
+    api_factory: AppFactory, credentials: Any
+) -> None:
+    client = api_factory()
+    headers = credentials[Role.SERVICE]
+    assert me(client, headers).status_code == 200
+    engine = app_of(client).state.context.runtime.engine
+
+    accounts.revoke_api_key(engine, key_id=headers["X-API-Key"][4:20], actor="test")
+    time.sleep(0.3)  # the API fixture's reload_interval_s is 0.2
+
+    refused = me(client, headers)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "unauthorized"
