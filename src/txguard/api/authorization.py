@@ -11,6 +11,7 @@ Credentials come in headers only: ``Authorization: Bearer <JWT>`` for people,
 because URLs end up in proxy and access logs.
 """
 
+import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from txguard.domain.principals import Principal
 from txguard.security.errors import AuthenticationError
 from txguard.security.identity import IdentityService
 from txguard.security.rate_limits import RateLimiter
+
+logger = logging.getLogger(__name__)
 
 ROLES_KEY = "x-roles"
 SIGNED_KEY = "x-signed"
@@ -106,6 +109,7 @@ class Gate:
                     raise _unauthorized("the Authorization header must be 'Bearer <token>'")
                 return self.identity.principal_from_access_token(token.strip())
         except AuthenticationError as exc:
+            logger.info("refused credentials: %s", exc.reason)
             raise _unauthorized(str(exc)) from exc
         raise _unauthorized("credentials required: an X-API-Key header or a Bearer token")
 

@@ -155,3 +155,17 @@ def test_a_revoked_key_gets_401_once_the_reload_interval_has_passed(
     refused = me(client, headers)
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_refusal_tells_the_caller_little_and_the_log_why(
+    api_factory: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = api_factory()
+    caplog.set_level("INFO", logger="txguard.api.authorization")
+    unknown = "txg_0123456789abcdef_" + "x" * 43
+
+    refused = me(client, {"X-API-Key": unknown})
+
+    assert refused.status_code == 401
+    assert refused.json()["error"]["message"] == "invalid or expired credentials"
+    assert "0123456789abcdef" in caplog.text
