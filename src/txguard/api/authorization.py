@@ -12,7 +12,7 @@ because URLs end up in proxy and access logs.
 """
 
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -109,13 +109,23 @@ class Gate:
                     raise _unauthorized("the Authorization header must be 'Bearer <token>'")
                 return self.identity.principal_from_access_token(token.strip())
         except AuthenticationError as exc:
-            logger.info("refused credentials: %s", exc.reason)
-            raise _unauthorized(str(exc)) from exc
+            raise refused(exc) from exc
         raise _unauthorized("credentials required: an X-API-Key header or a Bearer token")
 
 
-def _unauthorized(message: str) -> ApiError:
-    return ApiError(401, message, headers=_CHALLENGE)
+def _unauthorized(message: str, challenge: Mapping[str, str] = _CHALLENGE) -> ApiError:
+    return ApiError(401, message, headers=challenge)
+
+
+def refused(
+    exc: AuthenticationError,
+    *,
+    message: str | None = None,
+    challenge: Mapping[str, str] = _CHALLENGE,
+) -> ApiError:
+    """The 401 for failed credentials: a generic message for the caller, the reason logged."""
+    logger.info("refused credentials: %s", exc.reason)
+    return _unauthorized(message or exc.message, challenge)
 
 
 class GuardedRoute(APIRoute):

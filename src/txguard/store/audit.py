@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, false, func, insert, select, update
+from sqlalchemy import ColumnElement, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from txguard.domain.audit import (
@@ -24,6 +24,7 @@ from txguard.domain.audit import (
     check_chain,
     json_document,
 )
+from txguard.store.locking import take_sqlite_write_lock
 from txguard.store.orm import AuditEventRow
 
 __all__ = ["SYSTEM_ACTOR", "AuditFilters", "iter_events", "page", "record", "verify"]
@@ -149,14 +150,13 @@ def verify(engine: Engine, anchor: Anchor | None = None) -> ChainReport:
 def _lock_appends(session: Session) -> None:
     """Hold the append lock until the caller's transaction ends.
 
-    SQLite has no advisory locks; a write that changes nothing takes its single writer lock
-    up front (as ``store.cases`` does), so the last event read next cannot change before
-    this transaction commits.
+    PostgreSQL takes an advisory lock; SQLite, which has none, its single writer lock, so
+    the last event read next cannot change before this transaction commits.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_APPEND_LOCK)))
     else:
-        session.execute(update(_E).where(false()).values(actor=_E.actor))
+        take_sqlite_write_lock(session)
 
 
 def _last(session: Session) -> tuple[int, str]:

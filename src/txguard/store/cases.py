@@ -23,12 +23,10 @@ from sqlalchemy import (
     Row,
     and_,
     exists,
-    false,
     func,
     or_,
     select,
     type_coerce,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -50,6 +48,7 @@ from txguard.domain.cases import (
 from txguard.domain.enums import CaseStatus, LabelSource
 from txguard.domain.errors import NotFoundError
 from txguard.store import audit
+from txguard.store.locking import take_sqlite_write_lock
 from txguard.store.orm import CaseEventRow, LabelRow, TransactionRow
 
 T = TypeVar("T")
@@ -357,7 +356,7 @@ def _detail(
 
 
 def _locked_alert(session: Session, transaction_id: str) -> TransactionRow:
-    _take_sqlite_write_lock(session)
+    take_sqlite_write_lock(session)
     statement = (
         select(TransactionRow)
         .where(TransactionRow.transaction_id == transaction_id)
@@ -367,15 +366,6 @@ def _locked_alert(session: Session, transaction_id: str) -> TransactionRow:
     if row is None:
         raise NotFoundError(f'transaction "{transaction_id}" does not exist')
     return row
-
-
-def _take_sqlite_write_lock(session: Session) -> None:
-    """SQLite ignores FOR UPDATE, and pysqlite reads outside any transaction until the first
-    write; a write that changes nothing takes the database's single writer lock up front, so
-    the status read next cannot be changed by another writer before this one commits.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(CaseEventRow).where(false()).values(note=None))
 
 
 def _audit_move(

@@ -4,7 +4,6 @@ Every refusal of a login, refresh or logout says the same thing whatever was wro
 API cannot be used to find out which usernames exist; the precise reason goes to the log.
 """
 
-import logging
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -13,13 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from txguard.api.access import SIGNED_IN, allowed
 from txguard.api.auth_schemas import PrincipalOut, RefreshIn, TokenOut
+from txguard.api.authorization import refused
 from txguard.api.errors import ApiError, documented
 from txguard.api.routing import guarded_router
 from txguard.domain.principals import Principal
 from txguard.security.errors import AuthenticationError, TooManyAttempts
 from txguard.security.identity import IdentityService, TokenPair
-
-logger = logging.getLogger(__name__)
 
 router = guarded_router(tags=["auth"])
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -39,7 +37,7 @@ async def token(
             _identity(request).login, form.username, form.password, address
         )
     except AuthenticationError as exc:
-        raise _unauthorized(exc, WRONG_LOGIN) from None
+        raise refused(exc, message=WRONG_LOGIN, challenge=CHALLENGE) from None
     except TooManyAttempts as exc:
         retry = str(exc.retry_after_s)
         raise ApiError(429, str(exc), headers={"Retry-After": retry}) from None
@@ -54,7 +52,7 @@ async def refresh(request: Request, body: RefreshIn) -> TokenOut:
     try:
         pair = await run_in_threadpool(_identity(request).refresh, body.refresh_token)
     except AuthenticationError as exc:
-        raise _unauthorized(exc) from None
+        raise refused(exc, challenge=CHALLENGE) from None
     return _token_out(pair)
 
 
@@ -65,7 +63,7 @@ async def logout(request: Request, body: RefreshIn) -> Response:
     try:
         await run_in_threadpool(_identity(request).logout, body.refresh_token)
     except AuthenticationError as exc:
-        raise _unauthorized(exc) from None
+        raise refused(exc, challenge=CHALLENGE) from None
     return Response(status_code=204)
 
 
@@ -89,8 +87,3 @@ def _token_out(pair: TokenPair) -> TokenOut:
         expires_in=pair.expires_in,
         refresh_token=pair.refresh_token,
     )
-
-
-def _unauthorized(exc: AuthenticationError, message: str | None = None) -> ApiError:
-    logger.info("authentication refused: %s", exc.reason)
-    return ApiError(401, message or exc.message, headers=CHALLENGE)
