@@ -28,6 +28,8 @@ from txguard.settings import Settings
 from txguard.store.request_log import insert_request_logs
 
 logger = logging.getLogger(__name__)
+REQUEST_LOG_LINGER_S = 0.05
+"""Request-log entries wait this long to share one hand-over (and one INSERT) with others."""
 
 
 @dataclass
@@ -99,7 +101,8 @@ class ApiContext:
                 "gauge", float(self.request_log.depth), "Request-log entries waiting to be written.",
             ),
             "txguard_decision_writer_queue_depth": (
-                "gauge", float(self.service.writer.depth), "Decisions waiting to be stored.",
+                "gauge", float(self.service.decider.depth),
+                "Transactions and labels waiting for the deciding thread.",
             ),
             "txguard_duplicate_requests_total": (
                 "counter", float(self.service.duplicates),
@@ -173,7 +176,11 @@ def build_context(runtime: Runtime, store: StateStore | None = None) -> ApiConte
         return [None] * len(entries)
 
     request_log: Batcher[RequestLogEntry, None] = Batcher(
-        "request-log", write_logs, max_batch=2000, max_queue=settings.request_log_queue
+        "request-log",
+        write_logs,
+        max_batch=2000,
+        max_queue=settings.request_log_queue,
+        linger_s=REQUEST_LOG_LINGER_S,
     )
     metrics = ApiMetrics()
     limiter = build_limiter(settings)

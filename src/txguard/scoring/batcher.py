@@ -1,15 +1,22 @@
-"""Group many small database calls from concurrent requests into one, on a worker thread.
+"""Group many small calls from concurrent requests into one, on a worker thread.
 
 A commit per scored transaction caps a process at a few thousand a second on PostgreSQL and
 puts a network round trip on every authorisation. A ``Batcher`` takes items from any number
 of requests, hands whatever has queued up to one function call (one INSERT, one SELECT …
-IN), and gives each request its own result. Under light load a batch holds one item and
-costs one round trip; under heavy load the round trip is shared, so throughput grows with
-load instead of collapsing.
+IN, one model call), and gives each request its own result. Under light load a batch holds
+one item; under heavy load the call is shared, so throughput grows with load instead of
+collapsing.
 
-Callers either await their result (:meth:`submit`: the decision must be stored before the
-payment switch is answered) or fire and forget (:meth:`offer`: the request log, where a full
-queue drops the entry and counts it rather than slowing the response).
+Crossing between the event loop and a thread is what costs here, not the call: each wake-up
+of the other side is a context switch and a hand-over of the GIL, which measured more than
+the database work itself. So the crossings are per batch, not per request:
+
+- requests awaiting a result (:meth:`submit_many`) are staged on the event loop and handed
+  to the worker together once the loop has run everything that was ready;
+- the worker answers a whole batch with one callback on each waiting loop;
+- fire-and-forget items (:meth:`offer`: the request log, where a full queue drops the entry
+  and counts it rather than slowing the response) linger up to ``linger_s`` so that one
+  hand-over carries many.
 """
 
 import asyncio
@@ -19,7 +26,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,18 +41,19 @@ class QueueFull(Exception):
 
 @dataclass(slots=True)
 class _Item(Generic[T, R]):
-    """Values queued together (one request's batch) and the one future of their results."""
+    """Values queued together (one request's batch) and who waits for their results."""
 
     values: Sequence[T]
-    future: "Future[list[R]] | None"
+    waiter: "asyncio.Future[list[R]] | Future[list[R]] | None"
 
 
 class Batcher(Generic[T, R]):
-    """One worker thread that calls ``handle`` with up to ``max_batch`` queued items.
+    """One worker thread that calls ``handle`` with up to ``max_batch`` queued values.
 
-    ``handle`` returns one result per item, in order; if it raises, every item of that batch
-    gets the exception. ``dropped`` counts the fire-and-forget items refused because the
-    queue was full, and ``failed`` the items whose batch raised.
+    ``handle`` returns one result per value, in order; if it raises, every item of that
+    batch gets the exception. ``dropped`` counts the fire-and-forget items refused because
+    the queue was full, and ``failed`` the values whose batch raised. At most ``max_queue``
+    values wait (staged or queued); beyond that a caller gets ``QueueFull``.
     """
 
     def __init__(
@@ -55,11 +63,17 @@ class Batcher(Generic[T, R]):
         *,
         max_batch: int = 500,
         max_queue: int = 50_000,
+        linger_s: float = 0.0,
     ) -> None:
         self.name = name
         self._handle = handle
         self._max_batch = max_batch
-        self._queue: queue.Queue[_Item[T, R] | object] = queue.Queue(maxsize=max_queue)
+        self._max_queue = max_queue
+        self._linger_s = linger_s
+        self._queue: queue.SimpleQueue[list[_Item[T, R]] | object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._staged: list[_Item[T, R]] = []
+        self._waiting = 0  # values staged or queued, not yet handled
         self._thread: threading.Thread | None = None
         self.dropped = 0
         self.failed = 0
@@ -67,8 +81,8 @@ class Batcher(Generic[T, R]):
 
     @property
     def depth(self) -> int:
-        """Items waiting; a growing depth means the backend falls behind."""
-        return self._queue.qsize()
+        """Values waiting; a growing depth means the backend falls behind."""
+        return self._waiting
 
     def start(self) -> None:
         """Start the worker thread; items offered before are kept."""
@@ -77,7 +91,8 @@ class Batcher(Generic[T, R]):
             self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Handle everything queued so far, then stop the thread."""
+        """Handle everything staged or queued so far, then stop the thread."""
+        self._hand_over()
         if self._thread is None:
             return
         self._queue.put(_STOP)
@@ -89,34 +104,69 @@ class Batcher(Generic[T, R]):
         return (await self.submit_many([value]))[0]
 
     async def submit_many(self, values: Sequence[T]) -> list[R]:
-        """Queue ``values`` as one item and wait for their results, in order.
-
-        A request's whole batch crosses to the worker thread once, not once per value.
-        """
+        """Queue ``values`` as one item and wait for their results, in order."""
         if not values:
             return []
-        return await asyncio.wrap_future(self._put(values))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[R]] = loop.create_future()
+        if not self._stage(_Item(values, future), loop, 0.0):
+            raise QueueFull(f"{self.name}: {self._max_queue} items are waiting")
+        return await future
 
     def call(self, value: T, timeout_s: float | None = None) -> R:
         """Queue ``value`` and wait for its result, from a plain thread."""
-        return self._put([value]).result(timeout_s)[0]
-
-    def _put(self, values: Sequence[T]) -> "Future[list[R]]":
         future: Future[list[R]] = Future()
-        try:
-            self._queue.put_nowait(_Item(values, future))
-        except queue.Full:
-            raise QueueFull(f"{self.name}: {self._queue.maxsize} items are waiting") from None
-        return future
+        if not self._admit(1):
+            raise QueueFull(f"{self.name}: {self._max_queue} items are waiting")
+        self._queue.put([_Item([value], future)])
+        return future.result(timeout_s)[0]
 
     def offer(self, value: T) -> bool:
-        """Queue ``value`` without waiting for anything; False (and counted) when full."""
+        """Queue ``value`` without waiting for anything; False (and counted) when full.
+
+        On an event loop the value lingers with others for one hand-over; from a plain
+        thread it is queued at once.
+        """
+        item: _Item[T, R] = _Item([value], None)
         try:
-            self._queue.put_nowait(_Item([value], None))
-        except queue.Full:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        accepted = self._stage(item, loop, self._linger_s) if loop is not None else self._admit(1)
+        if not accepted:
             self.dropped += 1
             return False
+        if loop is None:
+            self._queue.put([item])
         return True
+
+    def _admit(self, count: int) -> bool:
+        with self._lock:
+            if self._waiting + count > self._max_queue:
+                return False
+            self._waiting += count
+            return True
+
+    def _stage(self, item: _Item[T, R], loop: asyncio.AbstractEventLoop, delay_s: float) -> bool:
+        """Keep ``item`` for the next hand-over, scheduling one if none is pending."""
+        with self._lock:
+            if self._waiting + len(item.values) > self._max_queue:
+                return False
+            self._waiting += len(item.values)
+            first = not self._staged
+            self._staged.append(item)
+        if first:
+            if delay_s > 0:
+                loop.call_later(delay_s, self._hand_over)
+            else:
+                loop.call_soon(self._hand_over)
+        return True
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            staged, self._staged = self._staged, []
+        if staged:
+            self._queue.put(staged)
 
     def _run(self) -> None:
         stopping = False
@@ -124,8 +174,8 @@ class Batcher(Generic[T, R]):
             first = self._queue.get()
             if first is _STOP:
                 break
-            batch = [first]
-            size = len(first.values)  # type: ignore[attr-defined]
+            batch = cast(list[_Item[T, R]], first)
+            size = sum(len(item.values) for item in batch)
             while size < self._max_batch:
                 try:
                     more = self._queue.get_nowait()
@@ -134,25 +184,54 @@ class Batcher(Generic[T, R]):
                 if more is _STOP:
                     stopping = True
                     break
-                batch.append(more)
-                size += len(more.values)  # type: ignore[attr-defined]
-            self._flush(batch)  # type: ignore[arg-type]
+                items = cast(list[_Item[T, R]], more)
+                batch = [*batch, *items]
+                size += sum(len(item.values) for item in items)
+            self._flush(batch, size)
 
-    def _flush(self, batch: list[_Item[T, R]]) -> None:
+    def _flush(self, batch: list[_Item[T, R]], size: int) -> None:
         self.batches += 1
         values = [value for item in batch for value in item.values]
         try:
-            results = self._handle(values)
+            results: Sequence[R] | BaseException = self._handle(values)
         except Exception as exc:
-            self.failed += len(values)
-            logger.warning("%s: a batch of %d failed: %s", self.name, len(values), exc)
-            for item in batch:
-                if item.future is not None and not item.future.cancelled():
-                    item.future.set_exception(exc)
-            return
-        start = 0
-        for item in batch:
-            end = start + len(item.values)
-            if item.future is not None and not item.future.cancelled():
-                item.future.set_result(list(results[start:end]))
-            start = end
+            self.failed += size
+            logger.warning("%s: a batch of %d failed: %s", self.name, size, exc)
+            results = exc
+        finally:
+            with self._lock:
+                self._waiting -= size
+        _answer(batch, results)
+
+
+def _answer(batch: "list[_Item[T, R]]", results: "Sequence[R] | BaseException") -> None:
+    """Every waiter its results (or the batch's error): one callback per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[list[R]], object]]] = {}
+    start = 0
+    for item in batch:
+        end = start + len(item.values)
+        outcome = results if isinstance(results, BaseException) else list(results[start:end])
+        start = end
+        waiter = item.waiter
+        if isinstance(waiter, asyncio.Future):
+            by_loop.setdefault(waiter.get_loop(), []).append((waiter, outcome))
+        elif waiter is not None and not waiter.done():
+            _settle(waiter, outcome)
+    for loop, answers in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_all, answers)
+        except RuntimeError:  # that loop has closed: nobody is waiting any more
+            continue
+
+
+def _settle_all(answers: "list[tuple[asyncio.Future[list[R]], object]]") -> None:
+    for future, outcome in answers:
+        if not future.done():
+            _settle(future, outcome)
+
+
+def _settle(waiter: "asyncio.Future[list[R]] | Future[list[R]]", outcome: object) -> None:
+    if isinstance(outcome, BaseException):
+        waiter.set_exception(outcome)
+    else:
+        waiter.set_result(outcome)  # type: ignore[arg-type]

@@ -31,6 +31,8 @@ from txguard.rules import RuleSet
 from txguard.scoring.decision import DecisionResult, decide, explanation, risk_score
 
 _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
+Explain = bool | None | Sequence[bool | None]
+"""Whether to explain with TreeSHAP: yes, no, only flagged ones (None), or per transaction."""
 NO_MODEL = "no model is active: decisions use the rules only"
 NO_STATE = "feature store unavailable: {}; behavioural features missing"
 
@@ -83,7 +85,10 @@ class ScoringPipeline:
 
         Gives exactly what ``score_many`` gives for the same transaction (a test checks).
         """
-        item = self._prepare(tx)
+        return self._finish_one(self._prepare(tx), explain)
+
+    def _finish_one(self, item: _Scored, explain: bool | None) -> DecisionResult:
+        """One row through the models' single-row predictors: no numpy per-call overhead."""
         row = np.array(self._row(item), dtype=np.float64)
         bundle = self.bundle
         probability = anomaly = None
@@ -92,7 +97,7 @@ class ScoringPipeline:
                 probability = bundle.fraud.probability_one(row)
             if bundle.anomaly is not None:
                 anomaly = bundle.anomaly.score_one(row)
-        return self._result(item, probability, anomaly, row, explain)
+        return self._finish([item], [probability], [anomaly], row.reshape(1, -1), [explain])[0]
 
     def _row(self, item: _Scored) -> list[float]:
         names, extras = self._columns
@@ -106,29 +111,32 @@ class ScoringPipeline:
         self,
         batch: Sequence[Transaction],
         *,
-        explain: bool | None = None,
+        explain: Explain = None,
         before_each: Callable[[Transaction], None] | None = None,
     ) -> list[DecisionResult]:
         """A batch in time order; ``explain`` None explains only reviews and blocks.
 
-        ``before_each`` runs before each transaction's features (a replay releases the
-        labels that have become known by then).
+        ``explain`` is one choice for the batch or one per transaction. ``before_each`` runs
+        before each transaction's features (a replay releases the labels that have become
+        known by then).
         """
         pending = []
         for tx in batch:
             if before_each is not None:
                 before_each(tx)
             pending.append(self._prepare(tx))
-        if not pending:
-            return []
+        wanted = _per_item(explain, len(pending))
+        if len(pending) <= 1:
+            return [self._finish_one(item, wanted[0]) for item in pending]
         matrix = self._matrix(pending)
         probability, anomaly = self._model_scores(matrix)
-        results = []
-        for i, item in enumerate(pending):
-            p = None if probability is None else float(probability[i])
-            a = None if anomaly is None else float(anomaly[i])
-            results.append(self._result(item, p, a, matrix[i], explain))
-        return results
+        return self._finish(
+            pending,
+            [None] * len(pending) if probability is None else probability.tolist(),
+            [None] * len(pending) if anomaly is None else anomaly.tolist(),
+            matrix,
+            wanted,
+        )
 
     def add_label(self, tx: Transaction, fraud: bool) -> None:
         """A reported label; it reaches the features once it is older than the label delay.
@@ -196,22 +204,37 @@ class ScoringPipeline:
         anomaly = bundle.anomaly.score(matrix) if bundle.anomaly is not None else None
         return probability, anomaly
 
-    def _result(
+    def _finish(
         self,
-        item: _Scored,
-        probability: float | None,
-        anomaly: float | None,
-        row: np.ndarray,
-        explain: bool | None,
+        items: Sequence[_Scored],
+        probability: Sequence[float | None],
+        anomaly: Sequence[float | None],
+        matrix: np.ndarray,
+        explain: Sequence[bool | None],
+    ) -> list[DecisionResult]:
+        """Decisions of scored rows; the rows to explain share one TreeSHAP call."""
+        results = [self._decided(item, p, a) for item, p, a in zip(items, probability, anomaly, strict=True)]  # fmt: skip
+        chosen = [
+            i
+            for i, result in enumerate(results)
+            if (explain[i] if explain[i] is not None else result.is_fraud)
+        ]
+        if chosen:
+            self._explain([results[i] for i in chosen], matrix[chosen])
+        for item, result in zip(items, results, strict=True):
+            result.processing_time_ms = (time.perf_counter() - item.started) * 1000.0
+        return results
+
+    def _decided(
+        self, item: _Scored, probability: float | None, anomaly: float | None
     ) -> DecisionResult:
         bundle = self.bundle
         thresholds = bundle.thresholds if bundle is not None else None
         score = probability if probability is not None else anomaly
-        decision = decide(score, thresholds, item.hits)
         reason = self.degraded_reason if item.degraded_reason is None else self._reasons(item)
-        result = DecisionResult(
+        return DecisionResult(
             transaction_id=item.tx.transaction_id,
-            decision=decision,
+            decision=decide(score, thresholds, item.hits),
             risk_score=risk_score(score, item.hits),
             fraud_probability=probability,
             anomaly_score=anomaly,
@@ -220,23 +243,39 @@ class ScoringPipeline:
             rule_hits=item.hits,
             degraded_reason=reason,
         )
-        wanted = explain if explain is not None else result.is_fraud
-        if wanted:
+
+    def _explain(self, results: Sequence[DecisionResult], rows: np.ndarray) -> None:
+        """The full explanation, with each row's strongest TreeSHAP contributions."""
+        bundle = self.bundle
+        thresholds = bundle.thresholds if bundle is not None else None
+        contributions = None
+        if bundle is not None and bundle.fraud is not None:
+            contributions = bundle.fraud.contributions(rows)[:, :-1]
+        for i, result in enumerate(results):
             factors = None
-            if bundle is not None and bundle.fraud is not None:
-                contributions = bundle.fraud.contributions(row.reshape(1, -1))[0, :-1]
+            if bundle is not None and contributions is not None:
                 factors = top_contributions(
-                    bundle.feature_names, row.tolist(), contributions.tolist()
+                    bundle.feature_names, rows[i].tolist(), contributions[i].tolist()
                 )
+            score = result.fraud_probability
+            if score is None:
+                score = result.anomaly_score
             result.explanation = explanation(
-                decision, score, thresholds, item.hits, factors, reason
-            )
-        result.processing_time_ms = (time.perf_counter() - item.started) * 1000.0
-        return result
+                result.decision, score, thresholds, result.rule_hits, factors,
+                result.degraded_reason,
+            )  # fmt: skip
 
     def _reasons(self, item: _Scored) -> str:
         """Every reason a transaction is degraded: the pipeline's, then its own."""
         return "; ".join(r for r in (self.degraded_reason, item.degraded_reason) if r is not None)
+
+
+def _per_item(explain: Explain, count: int) -> list[bool | None]:
+    if explain is None or isinstance(explain, bool):
+        return [explain] * count
+    if len(explain) != count:
+        raise ValueError(f"{len(explain)} explain choices for {count} transactions")
+    return list(explain)
 
 
 def _columns(bundle: ModelBundle | None) -> tuple[list[int], list[str]]:

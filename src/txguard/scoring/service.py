@@ -4,11 +4,14 @@ The pipeline decides; this service makes the decision a payment switch can rely 
 
 - **Final per transaction id.** Payment networks retry. A retry is answered with the stored
   decision and never reaches the features again, so a card's velocity is not counted twice.
-  Recent decisions are answered from memory; older ones from the database (one batched
-  lookup for all concurrent requests); a retry that arrives while the first attempt is still
+  Recent decisions are answered from memory; older ones from the database; a retry that arrives while the first attempt is still
   being scored waits for that attempt.
-- **Stored before answered.** The decision is committed by the batching writer before the
-  response leaves, so every decision a switch acted on is in the alert queue and the audit.
+- **Stored before answered.** The decision is committed before the response leaves, so
+  every decision a switch acted on is in the alert queue and the audit.
+- **One thread decides.** Concurrent requests are handed to one deciding thread together,
+  which looks their ids up, scores them with one model call and stores them with one
+  write: one crossing between the event loop and a thread per batch, not three per
+  request, and the feature state is only ever touched from that thread.
 - **Hot-swappable.** The model version and the rules are re-read from the shared pointer in
   the database every few seconds; a request keeps the pipeline it started with, so it ends
   on the version it began on.
@@ -58,6 +61,25 @@ class Lookup:
     label: bool | None
 
 
+@dataclass(frozen=True, slots=True)
+class Decide:
+    """A transaction to decide; ``explain`` as in ``ScoringPipeline.score``."""
+
+    tx: Transaction
+    explain: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A label that became known, for the terminal risk features."""
+
+    tx: Transaction
+    fraud: bool
+
+
+Job = Decide | Label
+
+
 @dataclass(frozen=True)
 class Revision:
     """What the serving pipeline was built from; a change means a rebuild."""
@@ -93,22 +115,25 @@ class ScoringService:
         self.pipeline = ScoringPipeline(features, load_rule_set(engine))
         self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._in_flight: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self.lookups: Batcher[str, Lookup] = Batcher("decision-lookup", self._guarded(self._lookup))
-        self.writer: Batcher[dict[str, Any], bool] = Batcher(
-            "decision-writer", self._guarded(self._write)
-        )
-        self.duplicates = 0
+        self._lookup_guarded = self._guarded(self._lookup)
+        self._write_guarded = self._guarded(self._write)
+        self.decider: Batcher[Job, dict[str, Any] | None] = Batcher("decider", self._run_jobs)
+        self._retries = 0  # answered on the event loop: from memory, or the attempt in flight
+        self._found_stored = 0  # answered by the deciding thread: stored earlier or elsewhere
         self.refresh()
 
+    @property
+    def duplicates(self) -> int:
+        """Requests for an id already decided, answered with the stored decision."""
+        return self._retries + self._found_stored
+
     def start(self) -> None:
-        """Start the batching threads."""
-        self.lookups.start()
-        self.writer.start()
+        """Start the deciding thread."""
+        self.decider.start()
 
     def stop(self) -> None:
-        """Store what is queued, then stop."""
-        self.writer.stop()
-        self.lookups.stop()
+        """Decide and store what is queued, then stop."""
+        self.decider.stop()
 
     def refresh(self) -> bool:
         """Rebuild the pipeline if the active model or the rules changed; True if rebuilt."""
@@ -131,11 +156,11 @@ class ScoringService:
         """The decision for ``tx``: stored and final, whichever attempt of it this is."""
         known = self._recent.get(tx.transaction_id)
         if known is not None:
-            self.duplicates += 1
+            self._retries += 1
             return known
         waiting = self._in_flight.get(tx.transaction_id)
         if waiting is not None:
-            self.duplicates += 1
+            self._retries += 1
             return await asyncio.shield(waiting)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._in_flight[tx.transaction_id] = future
@@ -185,7 +210,7 @@ class ScoringService:
         for i, tx in enumerate(txs):
             if results[i] is None:
                 results[i] = results[first[tx.transaction_id]]
-        self.duplicates += len(txs) - len(fresh)
+        self._retries += len(txs) - len(fresh)
         return [r for r in results if r is not None]
 
     def _settle(
@@ -212,30 +237,9 @@ class ScoringService:
         results: list[dict[str, Any] | None],
         explain: bool | None,
     ) -> None:
-        found = await self.lookups.submit_many([txs[i].transaction_id for i in fresh])
-        todo = []
-        for i, lookup in zip(fresh, found, strict=True):
-            if lookup.stored is not None:
-                results[i] = lookup.stored
-            else:
-                todo.append((i, lookup.label))
-        pipeline = self.pipeline
-        scored = pipeline.score_many([txs[i] for i, _ in todo], explain=explain)
-        documents = [response_document(pipeline, result) for result in scored]
-        for (i, label), document in zip(todo, documents, strict=True):
+        documents = await self.decider.submit_many([Decide(txs[i], explain) for i in fresh])
+        for i, document in zip(fresh, documents, strict=True):
             results[i] = document
-            if label is not None:
-                pipeline.add_label(txs[i], label)
-        conflicts = await self.writer.submit_many(
-            [
-                self.row(txs[i], result, document)
-                for (i, _), result, document in zip(todo, scored, documents, strict=True)
-            ]
-        )
-        for (i, _), conflict in zip(todo, conflicts, strict=True):
-            if conflict:
-                stored = await self.lookups.submit(txs[i].transaction_id)
-                results[i] = stored.stored or results[i]
 
     def rebuild_features(self) -> int:
         """Replay the stored history into the feature state; how many transactions it read.
@@ -264,25 +268,63 @@ class ScoringService:
     ) -> None:
         """A label that became known: the terminal risk features use it after the delay."""
         tx = Transaction(transaction_id, occurred_at, 0.0, terminal_id=terminal_id)
-        self.pipeline.add_label(tx, fraud)
+        if not self.decider.offer(Label(tx, fraud)):
+            logger.warning("label of %s not applied to the features: queue full", transaction_id)
 
     async def _decide(self, tx: Transaction, explain: bool | None) -> dict[str, Any]:
-        found = await self.lookups.submit(tx.transaction_id)
-        if found.stored is not None:
-            self.duplicates += 1
-            return found.stored
-        pipeline = self.pipeline
-        result = pipeline.score(tx, explain=explain)
-        if found.label is not None:
-            pipeline.add_label(tx, found.label)
-        document = response_document(pipeline, result)
-        conflict = await self.writer.submit(self.row(tx, result, document))
-        if conflict:  # another process stored this id first: its decision is the final one
-            self.duplicates += 1
-            stored = await self.lookups.submit(tx.transaction_id)
-            if stored.stored is not None:
-                return stored.stored
+        document = await self.decider.submit(Decide(tx, explain))
+        if document is None:
+            raise RuntimeError("the deciding thread returned no decision")
         return document
+
+    def _run_jobs(self, jobs: Sequence["Job"]) -> list[dict[str, Any] | None]:
+        """The deciding thread: transactions and labels in the order they came.
+
+        Only this thread touches the feature state while serving, so a card's transactions
+        are counted in arrival order and no lock is needed. Consecutive transactions are
+        decided together: one lookup, one model call, one write.
+        """
+        out: list[dict[str, Any] | None] = []
+        run: list[Decide] = []
+        for job in jobs:
+            if isinstance(job, Decide):
+                run.append(job)
+                continue
+            if run:
+                out += self._decide_now(run)
+                run = []
+            self.pipeline.add_label(job.tx, job.fraud)
+            out.append(None)
+        if run:
+            out += self._decide_now(run)
+        return out
+
+    def _decide_now(self, jobs: Sequence["Decide"]) -> list[dict[str, Any]]:
+        """Decisions for distinct new ids: the stored one if the database has it, else scored,
+        stored, and answered (the one stored first, if another process won the race)."""
+        found = self._lookup_guarded([job.tx.transaction_id for job in jobs])
+        documents: list[dict[str, Any] | None] = [lookup.stored for lookup in found]
+        todo = [i for i, lookup in enumerate(found) if lookup.stored is None]
+        self._found_stored += len(jobs) - len(todo)
+        pipeline = self.pipeline
+        txs = [jobs[i].tx for i in todo]
+        scored = pipeline.score_many(txs, explain=[jobs[i].explain for i in todo])
+        rows = []
+        for i, tx, result in zip(todo, txs, scored, strict=True):
+            document = response_document(pipeline, result)
+            documents[i] = document
+            rows.append(self.row(tx, result, document))
+            label = found[i].label
+            if label is not None:
+                pipeline.add_label(tx, label)
+        conflicts = self._write_guarded(rows) if rows else []
+        lost = [i for i, conflict in zip(todo, conflicts, strict=True) if conflict]
+        if lost:  # another process stored these ids first: its decisions are the final ones
+            self._found_stored += len(lost)
+            again = self._lookup_guarded([jobs[i].tx.transaction_id for i in lost])
+            for i, lookup in zip(lost, again, strict=True):
+                documents[i] = lookup.stored or documents[i]
+        return [document for document in documents if document is not None]
 
     def _remember(self, transaction_id: str, document: dict[str, Any]) -> None:
         self._recent[transaction_id] = document

@@ -98,3 +98,94 @@ def test_stop_handles_what_was_queued() -> None:
     batcher.start()
     batcher.stop()
     assert seen == [0, 1, 2, 3, 4]
+
+
+def test_offers_on_an_event_loop_linger_and_share_one_hand_over() -> None:
+    sizes: list[int] = []
+
+    def record(values: Sequence[int]) -> list[None]:
+        sizes.append(len(values))
+        return [None] * len(values)
+
+    batcher: Batcher[int, None] = Batcher("test", record, linger_s=0.05)
+    batcher.start()
+
+    async def run() -> int:
+        for i in range(100):
+            assert batcher.offer(i)
+            await asyncio.sleep(0)  # other requests run between the offers
+        depth = batcher.depth
+        await asyncio.sleep(0.2)
+        return depth
+
+    try:
+        waiting = asyncio.run(run())
+    finally:
+        batcher.stop()
+    assert waiting == 100
+    assert sizes == [100]
+    assert batcher.depth == 0
+
+
+def test_requests_of_one_loop_iteration_cross_to_the_worker_together() -> None:
+    sizes: list[int] = []
+
+    def record(values: Sequence[int]) -> list[int]:
+        sizes.append(len(values))
+        return [v + 1 for v in values]
+
+    batcher: Batcher[int, int] = Batcher("test", record)
+    batcher.start()
+
+    async def run() -> list[int]:
+        return list(await asyncio.gather(*(batcher.submit(i) for i in range(40))))
+
+    try:
+        answers = asyncio.run(run())
+    finally:
+        batcher.stop()
+    assert answers == [i + 1 for i in range(40)]
+    assert sizes == [40]
+
+
+def test_a_caller_that_gave_up_does_not_disturb_the_others() -> None:
+    gate = threading.Event()
+
+    def slow(values: Sequence[int]) -> list[int]:
+        gate.wait(5)
+        return list(values)
+
+    batcher: Batcher[int, int] = Batcher("test", slow)
+    batcher.start()
+
+    async def run() -> int:
+        impatient = asyncio.ensure_future(batcher.submit(1))
+        patient = asyncio.ensure_future(batcher.submit(2))
+        await asyncio.sleep(0.05)
+        impatient.cancel()
+        gate.set()
+        return await patient
+
+    try:
+        assert asyncio.run(run()) == 2
+    finally:
+        batcher.stop()
+
+
+def test_stop_hands_over_what_is_still_staged() -> None:
+    seen: list[int] = []
+
+    def record(values: Sequence[int]) -> list[None]:
+        seen.extend(values)
+        return [None] * len(values)
+
+    batcher: Batcher[int, None] = Batcher("test", record, linger_s=60)
+    batcher.start()
+
+    async def run() -> None:
+        for i in range(3):
+            batcher.offer(i)
+
+    asyncio.run(run())
+    batcher.stop()
+    assert seen == [0, 1, 2]

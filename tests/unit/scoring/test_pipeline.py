@@ -37,9 +37,8 @@ def test_served_probabilities_equal_the_batch_features_the_model_was_trained_on(
     np.testing.assert_allclose(scored["fraud_probability"], expected, rtol=1e-9, atol=1e-12)
 
 
-def test_one_at_a_time_and_batched_scoring_agree(trained_bundle, small_history):
-    part = small_history.frame.iloc[:3000]
-    txs = [
+def _transactions(history, count):
+    return [
         Transaction(
             r.transaction_id,
             datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=r.time_ms),
@@ -47,8 +46,12 @@ def test_one_at_a_time_and_batched_scoring_agree(trained_bundle, small_history):
             card_token=r.card,
             terminal_id=r.terminal,
         )
-        for r in part.itertuples()
+        for r in history.frame.iloc[:count].itertuples()
     ]
+
+
+def test_one_at_a_time_and_batched_scoring_agree(trained_bundle, small_history):
+    txs = _transactions(small_history, 3000)
     batched = _pipeline(trained_bundle).score_many(txs)
     single_pipeline = _pipeline(trained_bundle)
     single = [single_pipeline.score(tx) for tx in txs]
@@ -59,6 +62,30 @@ def test_one_at_a_time_and_batched_scoring_agree(trained_bundle, small_history):
     np.testing.assert_allclose(
         [r.anomaly_score for r in batched], [r.anomaly_score for r in single], rtol=1e-12
     )
+
+
+def test_a_batch_explains_each_transaction_as_its_caller_asked(trained_bundle, small_history):
+    txs = _transactions(small_history, 3000)
+    plain = _pipeline(trained_bundle).score_many(txs)
+    flagged = [i for i, r in enumerate(plain) if r.is_fraud]
+    assert len(flagged) >= 2
+    asked = [None] * len(txs)
+    asked[0], asked[flagged[0]] = True, False  # an approval explained, a flagged one not
+    results = _pipeline(trained_bundle).score_many(txs, explain=asked)
+    assert results[0].explanation is not None and results[0].explanation["top_contributions"]
+    assert results[flagged[0]].explanation is None
+    single = _pipeline(trained_bundle)
+    alone = [single.score(tx, explain=asked[i]) for i, tx in enumerate(txs)]
+    for i in (0, flagged[1]):  # one TreeSHAP call for the batch explains as one call per row
+        assert results[i].explanation is not None and alone[i].explanation is not None
+        batch_top = results[i].explanation["top_contributions"]
+        alone_top = alone[i].explanation["top_contributions"]
+        assert [c["feature"] for c in batch_top] == [c["feature"] for c in alone_top]
+        assert [c["contribution"] for c in batch_top] == pytest.approx(
+            [c["contribution"] for c in alone_top], rel=1e-9
+        )
+    with pytest.raises(ValueError, match="explain choices"):
+        _pipeline(trained_bundle).score_many(txs[:3], explain=[True])
 
 
 def test_reviews_and_blocks_are_explained_approvals_only_on_request(trained_bundle, small_history):

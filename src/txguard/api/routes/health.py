@@ -54,7 +54,7 @@ def _rules(context: ApiContext) -> dict[str, object]:
 
 
 def _writer(context: ApiContext) -> dict[str, object]:
-    depth = context.service.writer.depth
+    depth = context.service.decider.depth
     return {
         "status": "ok",
         "detail": f"{depth} decisions waiting, {context.request_log.dropped} log entries dropped",
