@@ -17,6 +17,7 @@ from txguard.api.access import allowed
 from txguard.api.authorization import Gate, GuardedRoute, document_security, unguarded_routes
 from txguard.api.context import build_context
 from txguard.api.hardening import BodyLimit, SecurityHeaders
+from txguard.api.json_body import document_json_bodies
 from txguard.api.metrics import MetricsMiddleware
 from txguard.api.responses import JsonResponse
 from txguard.api.routes import alerts, audit, auth, deploy, feedback, health, operations, scoring
@@ -84,6 +85,7 @@ def create_app(runtime: Runtime | None = None, *, store: StateStore | None = Non
         raise RuntimeError(f"routes built without the role guard: {', '.join(unguarded)}")
     app.state.gate = Gate(context.identity, context.limiter, settings.rate_limit_per_minute)
     document_security(app)
+    document_json_bodies(app)
     app.add_middleware(MetricsMiddleware, metrics=context.metrics, prefix=PREFIX)
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -38,14 +38,36 @@ class ApiMetrics:
             "txguard_risk_score", "Distribution of risk scores (0-100).",
             buckets=SCORE_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        self._by_request: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._by_decision: dict[str, Any] = {}
         self.degraded = Counter(
             "txguard_degraded_decisions", "Decisions made with less than the full pipeline.",
             registry=self.registry,
         )  # fmt: skip
 
+    def record_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count and time one answered request.
+
+        The labelled series are looked up once and kept: ``labels()`` takes a lock and checks
+        its arguments on every call, and this runs on every request.
+        """
+        key = (route, method, status)
+        series = self._by_request.get(key)
+        if series is None:
+            series = self._by_request[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
+
     def record_decision(self, document: dict[str, Any]) -> None:
         """Count one decision answered (a retry answered from the store counts again)."""
-        self.decisions.labels(document["decision"]).inc()
+        decision = document["decision"]
+        counter = self._by_decision.get(decision)
+        if counter is None:
+            counter = self._by_decision[decision] = self.decisions.labels(decision)
+        counter.inc()
         self.risk.observe(document["risk_score"])
         if document["degraded"]:
             self.degraded.inc()
@@ -113,5 +135,4 @@ class MetricsMiddleware:
             if route is not None and scope["path"].startswith(self.prefix + "/"):
                 template = self.prefix + template  # routers keep their paths unprefixed
             method = scope.get("method", "")
-            self.metrics.requests.labels(template, method, str(status)).inc()
-            self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+            self.metrics.record_request(template, method, status, time.perf_counter() - started)

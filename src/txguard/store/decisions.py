@@ -40,6 +40,7 @@ DECISION_COLUMNS = (
     "explanation",
 )
 Processor = Callable[[Any], Any] | None
+SQLITE_CHUNK = 500  # ids per lookup statement; SQLite allows 32,766 bound variables
 
 
 class DecisionStatements:
@@ -157,16 +158,18 @@ class DecisionStatements:
             raise StorageUnavailable(f"the database is unreachable: {first_line(exc)}") from exc
 
     def _fetch(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        unique = list(set(ids))
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
             rows: list[tuple[Any, ...]] = []
             if self._postgres:
-                cursor.execute(sql, (list(set(ids)),))
+                cursor.execute(sql, (unique,))
                 rows = list(cursor.fetchall())
-            else:
-                for one in set(ids):
-                    cursor.execute(sql, (one,))
+            else:  # one statement per chunk, within SQLite's limit of bound variables
+                for start in range(0, len(unique), SQLITE_CHUNK):
+                    chunk = unique[start : start + SQLITE_CHUNK]
+                    cursor.execute(sql.replace("= ?", _in_list(len(chunk))), chunk)
                     rows += cursor.fetchall()
             connection.commit()
             return rows
@@ -181,6 +184,10 @@ class DecisionStatements:
         if self._positions is None:
             return values
         return tuple(values[name] for name in self._positions)
+
+
+def _in_list(count: int) -> str:
+    return "IN (" + ",".join("?" * count) + ")"
 
 
 def _insert(engine: Engine) -> Insert:

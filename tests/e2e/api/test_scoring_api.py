@@ -114,6 +114,19 @@ def test_malformed_json_and_non_finite_numbers_are_422(api: TestClient) -> None:
     assert nan.status_code == 422 and nan.json()["error"]["fields"][0]["field"] == "amount"
 
 
+def test_a_body_sent_as_another_content_type_is_422_naming_the_body(api: TestClient) -> None:
+    response = api.post(
+        PREDICT,
+        content=b'{"transaction_id": "x", "amount": 1}',
+        headers={"content-type": "text/plain"},
+    )
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["fields"][0]["field"] == "body" and "JSON" in error["message"]
+    assert stored_rows(api) == 0
+
+
 def test_a_batch_of_valid_transactions_is_200_in_order(api: TestClient) -> None:
     items = [tx(f"batch-{i}", timestamp=f"2018-05-02T10:{i:02d}:00Z") for i in range(20)]
 

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from txguard.api.access import SCORERS, allowed
 from txguard.api.context import ApiContext, elapsed_ms
 from txguard.api.errors import ApiError, documented, error_body, validation_fields
+from txguard.api.json_body import json_body, read_json
 from txguard.api.responses import JsonResponse
 from txguard.api.routing import guarded_router
 from txguard.api.schemas import BatchIn, BatchOut, DecisionOut, TransactionIn
@@ -52,15 +53,16 @@ def to_transaction(body: TransactionIn, tokeniser: Tokeniser, now: datetime) -> 
     response_model=DecisionOut,
     summary="Score one transaction",
     responses=documented(422, 503),
-    **allowed(*SCORERS),
+    **json_body(TransactionIn, allowed(*SCORERS)),
 )
-async def predict(request: Request, body: TransactionIn, explain: bool = _EXPLAIN) -> JsonResponse:
+async def predict(request: Request, explain: bool = _EXPLAIN) -> JsonResponse:
     """Score a transaction at authorisation time.
 
     The decision is stored before it is returned and is final for its `transaction_id`: a
     retry gets the same body back and the card's features do not count it twice.
     """
     started = time.perf_counter()
+    body = await read_json(request, TransactionIn)
     context: ApiContext = request.app.state.context
     tx = to_transaction(body, context.runtime.tokeniser, datetime.now(UTC))
     document = await context.service.predict(tx, explain=True if explain else None)
