@@ -12,8 +12,8 @@ customers, 6,000 terminals, 70 days) is the model's population and the stream's:
 is trained on two weeks of it, the days before the stream are imported (``txguard import``)
 into the database, and the stream is the 14 days after them, in time order. A 1-worker
 server rebuilds its in-memory feature state from the imported history when it starts; a
-Redis-backed server does not rebuild, so its namespace is seeded first with the state the
-same rebuild produces. Each request is a NEW transaction (unique id, so nothing is answered
+Redis-backed server finds its namespace empty and seeds it from the same history (one
+worker does, the other waits for it), which is counted in its start-up time. Each request is a NEW transaction (unique id, so nothing is answered
 as a retry). A phase that needs more than the stream goes round again with every time
 shifted by the stream's length in whole days: the cards' histories then continue in time
 order, each window (at most 35 days back) seeing activity as dense as in the real days.
@@ -57,12 +57,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -75,11 +74,6 @@ import sqlalchemy as sa
 import uvloop
 
 from txguard.domain.enums import Role
-from txguard.features.definitions import FeatureConfig
-from txguard.features.online import OnlineFeatures
-from txguard.features.state import Append, MemoryStore
-from txguard.featurestore.redis_store import RedisStore
-from txguard.scoring.service import ScoringService
 from txguard.security.accounts import writing
 from txguard.security.api_keys import IssuedKey, generate
 from txguard.security.identity import IdentityService
@@ -240,7 +234,6 @@ class Setup:
     rate: int
     pg_databases: list[str] = field(default_factory=list)  # created by this run, all dropped
     redis_namespaces: list[str] = field(default_factory=list)  # written by this run, deleted
-    seed: list[Append] = field(default_factory=list)  # the feature state Redis phases start with
     security: dict[str, float] = field(default_factory=dict)
     setup_s: dict[str, float] = field(default_factory=dict)
     history_rows: int = 0
@@ -448,7 +441,6 @@ def prepare(setup: Setup, phases: list[Phase]) -> None:
     before = frame["TX_DATETIME"] < pd.Timestamp(STREAM_START)
     frame[before].to_parquet(history)
     databases = sorted({p.database for p in phases})
-    seeding = threading.Lock()  # the first database loaded gives Redis phases their state
     if "postgresql" in databases:
         _create_pg(setup, setup.pg_template)
 
@@ -472,10 +464,6 @@ def prepare(setup: Setup, phases: list[Phase]) -> None:
                 owner="bench-switch", role=Role.SERVICE, expires_at=None, actor="bench"))  # fmt: skip
         finally:
             engine.dispose()
-        if any(p.redis for p in phases) and seeding.acquire(blocking=False):
-            began = time.perf_counter()  # while the other database may still be loading
-            setup.seed = rebuilt_state(url)
-            took["feature state for Redis"] = time.perf_counter() - began
 
     with ThreadPoolExecutor(2) as pool:
         for job in [pool.submit(load, database) for database in databases]:
@@ -493,46 +481,6 @@ def prepare(setup: Setup, phases: list[Phase]) -> None:
             out.write(",".join(map(str, row)) + "\n")
     setup.lua.write_text(WRK_LUA)
     setup.security = security_costs(setup, _template_url(setup, databases[-1]))
-
-
-class _KeyedMemory(MemoryStore):
-    """The in-process store, remembering which keys were written so they can be copied."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys: set[str] = set()
-
-    def write(self, appends: Sequence[Append]) -> None:
-        self.keys.update(append.key for append in appends)
-        super().write(appends)
-
-
-def rebuilt_state(url: str) -> list[Append]:
-    """The feature state a 1-worker server rebuilds from the database at start-up (the same
-    code, run here), as appends that put it into a Redis namespace."""
-    memory = _KeyedMemory()
-    features = OnlineFeatures(memory, FeatureConfig(timedelta(days=LABEL_DELAY_DAYS)))
-    engine = sa.create_engine(url)
-    try:
-        ScoringService(engine, features).rebuild_features()
-    finally:
-        engine.dispose()
-    keys = sorted(memory.keys)
-    held = memory.read(keys, [-1] * len(keys))
-    return [
-        Append(key, event, 0) for key, events in zip(keys, held, strict=True) for event in events
-    ]
-
-
-def seed_redis(setup: Setup, namespace: str) -> int:
-    """Write the rebuilt feature state under a Redis phase's namespace; how many events."""
-    store = RedisStore.from_url(REDIS, namespace=f"{namespace}fs:", timeout_seconds=30)
-    try:
-        for i in range(0, len(setup.seed), 2000):
-            store.write(setup.seed[i : i + 2000])
-        return store.size()
-    finally:
-        store.client.close()
 
 
 def security_costs(setup: Setup, url: str, calls: int = 1000) -> dict[str, float]:
@@ -929,11 +877,6 @@ def run_phase(setup: Setup, phase: Phase, ref: Running) -> dict[str, Any]:
     namespace = _namespace(setup, phase)
     if namespace is not None:
         setup.redis_namespaces.append(namespace)
-        began = time.perf_counter()
-        result["seeded_events"] = seed_redis(setup, namespace)
-        print(f"  redis {namespace}: seeded with the history's feature state, "
-              f"{result['seeded_events']:,} events in {time.perf_counter() - began:.0f} s",
-              flush=True)  # fmt: skip
     result["foreign_before"] = settle(d.settle_s)
     began = time.perf_counter()
     with txguard_server(setup, phase, url) as target:

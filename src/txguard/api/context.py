@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from txguard.api.metrics import ApiMetrics
 from txguard.domain.requests import RequestLogEntry
 from txguard.features.definitions import FeatureConfig
 from txguard.features.online import OnlineFeatures
 from txguard.features.state import MemoryStore, StateStore
 from txguard.featurestore.guarded import GuardedStore
-from txguard.featurestore.redis_store import RedisStore
+from txguard.featurestore.redis_store import FeatureStoreUnavailable, RedisStore
+from txguard.featurestore.seeding import seed_if_empty
 from txguard.runtime import Runtime
 from txguard.scoring.batcher import Batcher
 from txguard.scoring.service import ScoringService
@@ -52,12 +55,25 @@ class ApiContext:
         return self.store if isinstance(self.store, GuardedStore) else None
 
     async def start(self) -> None:
-        """Rebuild in-memory feature state, then start the writers and the reloader."""
+        """Rebuild in-memory feature state (or seed an empty shared one), then start the
+        deciding and logging threads and the reloader."""
         if isinstance(self.store, MemoryStore):
             await asyncio.to_thread(self.service.rebuild_features)
+        elif isinstance(self.store, GuardedStore) and isinstance(self.store.inner, RedisStore):
+            await asyncio.to_thread(self._seed_shared_state, self.store.inner)
         self.service.start()
         self.request_log.start()
         self._reloader = asyncio.create_task(self._reload_forever())
+
+    def _seed_shared_state(self, store: RedisStore) -> None:
+        """An empty shared state is rebuilt from the history by one process; a Redis that
+        cannot be reached leaves the process to start degraded, as it would score."""
+        try:
+            outcome = seed_if_empty(store, self.service.rebuild_features)
+        except (FeatureStoreUnavailable, RedisError, TimeoutError) as exc:
+            logger.warning("feature state not checked at start: %s", exc)
+            return
+        logger.info("shared feature state: %s", outcome.detail)
 
     async def stop(self) -> None:
         """Stop reloading, store what is queued, release connections.

@@ -260,6 +260,10 @@ class OnlineFeatures:
         self._fraud_horizon = self._delay + _LONGEST_LABEL_MS
         self._last_evict = -(2**62)
 
+    def on(self, store: StateStore) -> "OnlineFeatures":
+        """The same features (same configuration) over another store."""
+        return OnlineFeatures(store, self.config)
+
     @property
     def memory_ms(self) -> int:
         """How far back state reaches: replaying this much history rebuilds it exactly."""

@@ -9,7 +9,7 @@ edges compare exactly on every backend.
 
 import sys
 from bisect import bisect_right, insort
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -133,6 +133,12 @@ class MemoryStore:
     def size(self) -> int:
         """See ``StateStore.size``."""
         return sum(len(s.times) for s in self._series.values())
+
+    def appends(self) -> Iterator[Append]:
+        """Everything held, as the appends that put it into another store."""
+        for key, series in self._series.items():
+            for event in series.events:
+                yield Append(key, event, -1)
 
     def clear(self) -> None:
         """See ``StateStore.clear``."""

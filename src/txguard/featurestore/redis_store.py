@@ -237,11 +237,15 @@ class RedisStore:
                 pipe.zcard(key)
             yield from (int(count) for count in pipe.execute())
 
+    @property
+    def key_pattern(self) -> str:
+        """The SCAN pattern of every key under the namespace."""
+        return _glob_escape(self.namespace) + "*"
+
     def _batches(self, of_type: str | None = None) -> Iterator[list[KeyT]]:
         """The namespace's keys (optionally of one Redis type), a few hundred at a time."""
-        pattern = _glob_escape(self.namespace) + "*"
         batch: list[KeyT] = []
-        for key in self.client.scan_iter(match=pattern, count=_BATCH, _type=of_type):
+        for key in self.client.scan_iter(match=self.key_pattern, count=_BATCH, _type=of_type):
             batch.append(key)
             if len(batch) == _BATCH:
                 yield batch

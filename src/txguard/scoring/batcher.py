@@ -51,7 +51,8 @@ class Batcher(Generic[T, R]):
     """One worker thread that calls ``handle`` with up to ``max_batch`` queued values.
 
     ``handle`` returns one result per value, in order; if it raises, every item of that
-    batch gets the exception. ``dropped`` counts the fire-and-forget items refused because
+    batch gets the exception, and an exception returned in place of a result fails the item
+    that value belongs to. ``dropped`` counts the fire-and-forget items refused because
     the queue was full, and ``failed`` the values whose batch raised. At most ``max_queue``
     values wait (staged or queued); beyond that a caller gets ``QueueFull``.
     """
@@ -210,7 +211,7 @@ def _answer(batch: "list[_Item[T, R]]", results: "Sequence[R] | BaseException") 
     start = 0
     for item in batch:
         end = start + len(item.values)
-        outcome = results if isinstance(results, BaseException) else list(results[start:end])
+        outcome = results if isinstance(results, BaseException) else _failure_or(results[start:end])
         start = end
         waiter = item.waiter
         if isinstance(waiter, asyncio.Future):
@@ -222,6 +223,15 @@ def _answer(batch: "list[_Item[T, R]]", results: "Sequence[R] | BaseException") 
             loop.call_soon_threadsafe(_settle_all, answers)
         except RuntimeError:  # that loop has closed: nobody is waiting any more
             continue
+
+
+def _failure_or(results: "Sequence[R]") -> "list[R] | BaseException":
+    """An item's results, or the first exception among them: ``handle`` may fail some items
+    of a batch alone by returning an exception in their place."""
+    for result in results:
+        if isinstance(result, BaseException):
+            return result
+    return list(results)
 
 
 def _settle_all(answers: "list[tuple[asyncio.Future[list[R]], object]]") -> None:

@@ -36,6 +36,7 @@ from txguard.domain.enums import CaseStatus, Decision
 from txguard.domain.transactions import Transaction, epoch_ms
 from txguard.features.definitions import FEATURE_NAMES
 from txguard.features.online import FeatureInput, OnlineFeatures
+from txguard.features.state import StateStore
 from txguard.registry.service import active_version, load_active
 from txguard.scoring.batcher import Batcher
 from txguard.scoring.decision import DecisionResult, explanation
@@ -117,7 +118,9 @@ class ScoringService:
         self._in_flight: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._lookup_guarded = self._guarded(self._lookup)
         self._write_guarded = self._guarded(self._write)
-        self.decider: Batcher[Job, dict[str, Any] | None] = Batcher("decider", self._run_jobs)
+        self.decider: Batcher[Job, dict[str, Any] | Exception | None] = Batcher(
+            "decider", self._run_jobs
+        )
         self._retries = 0  # answered on the event loop: from memory, or the attempt in flight
         self._found_stored = 0  # answered by the deciding thread: stored earlier or elsewhere
         self.refresh()
@@ -239,27 +242,29 @@ class ScoringService:
     ) -> None:
         documents = await self.decider.submit_many([Decide(txs[i], explain) for i in fresh])
         for i, document in zip(fresh, documents, strict=True):
-            results[i] = document
+            results[i] = document if isinstance(document, dict) else None
 
-    def rebuild_features(self) -> int:
+    def rebuild_features(self, store: StateStore | None = None) -> int:
         """Replay the stored history into the feature state; how many transactions it read.
 
         For a process whose feature state lives in its own memory: after a restart the cards
         and terminals it serves must not look new. Labels count as in training, from the
-        label delay after each transaction.
+        label delay after each transaction. ``store`` (default: this service's own) is where
+        the state goes; a shared store is seeded through memory (``featurestore.seeding``).
         """
+        features = self.features if store is None else self.features.on(store)
         latest = history.latest_transaction_time(self.engine)
         if latest is None:
             return 0
-        since = history.window_start(latest, self.features.memory_ms)
+        since = history.window_start(latest, features.memory_ms)
         count = 0
         for tid, occurred_at, amount, card, terminal in history.transactions_since(
             self.engine, since
         ):
-            self.features.process(FeatureInput(tid, epoch_ms(occurred_at), amount, card, terminal))
+            features.process(FeatureInput(tid, epoch_ms(occurred_at), amount, card, terminal))
             count += 1
         for tid, occurred_at, terminal in history.frauds_since(self.engine, since):
-            self.features.add_label(tid, terminal, epoch_ms(occurred_at), True)
+            features.add_label(tid, terminal, epoch_ms(occurred_at), True)
         logger.info("feature state rebuilt from %d stored transactions since %s", count, since)
         return count
 
@@ -273,31 +278,40 @@ class ScoringService:
 
     async def _decide(self, tx: Transaction, explain: bool | None) -> dict[str, Any]:
         document = await self.decider.submit(Decide(tx, explain))
-        if document is None:
+        if not isinstance(document, dict):  # a failure is raised by the batcher, never returned
             raise RuntimeError("the deciding thread returned no decision")
         return document
 
-    def _run_jobs(self, jobs: Sequence["Job"]) -> list[dict[str, Any] | None]:
+    def _run_jobs(self, jobs: Sequence["Job"]) -> list[dict[str, Any] | Exception | None]:
         """The deciding thread: transactions and labels in the order they came.
 
         Only this thread touches the feature state while serving, so a card's transactions
         are counted in arrival order and no lock is needed. Consecutive transactions are
         decided together: one lookup, one model call, one write.
         """
-        out: list[dict[str, Any] | None] = []
+        out: list[dict[str, Any] | Exception | None] = []
         run: list[Decide] = []
         for job in jobs:
             if isinstance(job, Decide):
                 run.append(job)
                 continue
             if run:
-                out += self._decide_now(run)
+                out += self._decide_or_fail(run)
                 run = []
             self.pipeline.add_label(job.tx, job.fraud)
             out.append(None)
         if run:
-            out += self._decide_now(run)
+            out += self._decide_or_fail(run)
         return out
+
+    def _decide_or_fail(self, jobs: Sequence["Decide"]) -> list[dict[str, Any] | Exception]:
+        """A failure fails these transactions only: the labels and transactions queued after
+        them in the same hand-over are still applied and decided."""
+        try:
+            return list(self._decide_now(jobs))
+        except Exception as exc:
+            logger.warning("%d transactions could not be decided: %s", len(jobs), exc)
+            return [exc] * len(jobs)
 
     def _decide_now(self, jobs: Sequence["Decide"]) -> list[dict[str, Any]]:
         """Decisions for distinct new ids: the stored one if the database has it, else scored,

@@ -80,3 +80,24 @@ def test_a_redis_outage_degrades_scoring_and_it_recovers_by_itself(
     assert not any(d["degraded"] for d in after)
     assert api.get("/api/v1/health").json()["components"]["feature_store"]["status"] == "ok"
     assert "txguard_degraded_decisions_total 4.0" in api.get("/metrics").text
+
+
+def test_an_empty_redis_is_seeded_from_the_history_when_a_process_starts(
+    api_factory: Any, served_model: ModelBundle, redis_client: Any, redis_namespace: str
+) -> None:
+    from tests.fixtures.redis import REDIS_URL
+
+    history = api_factory(store=MemoryStore())
+    for body in one_card("past", 12):  # stored in the database, as an earlier day's traffic
+        assert history.post(PREDICT, json=body).status_code == 200
+    restarted = api_factory(store=MemoryStore())  # rebuilds its state from the database
+    shared = api_factory(store=guarded(REDIS_URL, redis_namespace))  # Redis was empty
+    later = [dict(b, timestamp=b["timestamp"].replace("05-02", "05-03")) for b in one_card("n", 6)]
+
+    expected = [restarted.post(PREDICT, json=dict(b, transaction_id=f"m-{b['transaction_id']}")).json() for b in later]  # fmt: skip
+    got = [shared.post(PREDICT, json=dict(b, transaction_id=f"r-{b['transaction_id']}")).json() for b in later]  # fmt: skip
+
+    assert [d["fraud_probability"] for d in got] == pytest.approx(
+        [d["fraud_probability"] for d in expected], abs=1e-12
+    )
+    assert redis_client.exists(f"{redis_namespace}_seeded")

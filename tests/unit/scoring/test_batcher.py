@@ -189,3 +189,24 @@ def test_stop_hands_over_what_is_still_staged() -> None:
     asyncio.run(run())
     batcher.stop()
     assert seen == [0, 1, 2]
+
+
+def test_an_exception_in_place_of_a_result_fails_only_its_item() -> None:
+    def picky(values: Sequence[int]) -> list[int | Exception]:
+        return [ValueError(f"{v} is odd") if v % 2 else v for v in values]
+
+    batcher: Batcher[int, int | Exception] = Batcher("test", picky)
+    batcher.start()
+
+    async def run() -> list[object]:
+        return await asyncio.gather(
+            batcher.submit(2), batcher.submit(3), batcher.submit_many([4, 6]),
+            return_exceptions=True,
+        )  # fmt: skip
+
+    try:
+        even, odd, both = asyncio.run(run())
+    finally:
+        batcher.stop()
+    assert even == 2 and both == [4, 6]
+    assert isinstance(odd, ValueError) and "3 is odd" in str(odd)
