@@ -33,6 +33,10 @@ from txguard.scoring.decision import DecisionResult, decide, explanation, risk_s
 _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 Explain = bool | None | Sequence[bool | None]
 """Whether to explain with TreeSHAP: yes, no, only flagged ones (None), or per transaction."""
+ROW_BY_ROW = 16
+"""Up to this many, the single-row predictors beat one batched call: a numpy call to
+LightGBM and to the isolation forest costs about 0.4 ms before its first row, a row alone
+about 0.04 ms."""
 NO_MODEL = "no model is active: decisions use the rules only"
 NO_STATE = "feature store unavailable: {}; behavioural features missing"
 
@@ -126,8 +130,10 @@ class ScoringPipeline:
                 before_each(tx)
             pending.append(self._prepare(tx))
         wanted = _per_item(explain, len(pending))
-        if len(pending) <= 1:
-            return [self._finish_one(item, wanted[0]) for item in pending]
+        if len(pending) <= ROW_BY_ROW:
+            return [
+                self._finish_one(item, want) for item, want in zip(pending, wanted, strict=True)
+            ]
         matrix = self._matrix(pending)
         probability, anomaly = self._model_scores(matrix)
         return self._finish(

@@ -50,9 +50,11 @@ def _transactions(history, count):
     ]
 
 
-def test_one_at_a_time_and_batched_scoring_agree(trained_bundle, small_history):
+@pytest.mark.parametrize("size", [3000, 5], ids=["one-model-call", "row-by-row"])
+def test_one_at_a_time_and_batched_scoring_agree(trained_bundle, small_history, size):
     txs = _transactions(small_history, 3000)
-    batched = _pipeline(trained_bundle).score_many(txs)
+    pipeline = _pipeline(trained_bundle)
+    batched = [r for i in range(0, len(txs), size) for r in pipeline.score_many(txs[i : i + size])]
     single_pipeline = _pipeline(trained_bundle)
     single = [single_pipeline.score(tx) for tx in txs]
     assert [r.decision for r in batched] == [r.decision for r in single]
