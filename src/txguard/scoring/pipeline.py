@@ -219,7 +219,10 @@ class ScoringPipeline:
         explain: Sequence[bool | None],
     ) -> list[DecisionResult]:
         """Decisions of scored rows; the rows to explain share one TreeSHAP call."""
-        results = [self._decided(item, p, a) for item, p, a in zip(items, probability, anomaly, strict=True)]  # fmt: skip
+        results = [
+            self._decided(item, p, a)
+            for item, p, a in zip(items, probability, anomaly, strict=True)
+        ]
         chosen = [
             i
             for i, result in enumerate(results)
