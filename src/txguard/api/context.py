@@ -22,9 +22,9 @@ from txguard.features.online import OnlineFeatures
 from txguard.features.state import MemoryStore, StateStore
 from txguard.featurestore.guarded import GuardedStore
 from txguard.featurestore.redis_store import FeatureStoreUnavailable, RedisStore
-from txguard.featurestore.seeding import seed_if_empty
 from txguard.runtime import Runtime
 from txguard.scoring.batcher import Batcher
+from txguard.scoring.seeding import seed_if_empty
 from txguard.scoring.service import ScoringService
 from txguard.security.identity import IdentityService
 from txguard.security.rate_limits import RateLimiter

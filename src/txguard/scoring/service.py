@@ -253,7 +253,7 @@ class ScoringService:
         For a process whose feature state lives in its own memory: after a restart the cards
         and terminals it serves must not look new. Labels count as in training, from the
         label delay after each transaction. ``store`` (default: this service's own) is where
-        the state goes; a shared store is seeded through memory (``featurestore.seeding``).
+        the state goes; a shared store is seeded through memory (``scoring.seeding``).
         """
         features = self.features if store is None else self.features.on(store)
         latest = history.latest_transaction_time(self.engine)

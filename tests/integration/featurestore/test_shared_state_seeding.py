@@ -8,7 +8,7 @@ from tests.fixtures.redis import REDIS_URL
 
 from txguard.features.state import Append, MemoryStore
 from txguard.featurestore.redis_store import RedisStore
-from txguard.featurestore.seeding import seed_if_empty
+from txguard.scoring.seeding import seed_if_empty
 
 pytestmark = pytest.mark.redis
 HISTORY = [
