@@ -119,3 +119,16 @@ def test_demo_twice_adds_nothing_the_second_time(txguard_no_db: Txguard) -> None
     assert again.exit_code == 0
     assert "imported 0 new transactions" in again.output
     assert "API" not in again.output  # too few days to train, so nothing to serve
+
+
+def test_the_demo_server_admits_its_own_stream_unless_a_limit_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(stream_demo.RATE_LIMIT_VARIABLE, raising=False)
+    env = stream_demo.server_environment(stream_demo.StreamOptions(rate=100.0))
+    assert int(env[stream_demo.RATE_LIMIT_VARIABLE]) >= 100 * 60  # a minute of the stream
+    assert env["PYTHONUNBUFFERED"] == "1"
+
+    monkeypatch.setenv(stream_demo.RATE_LIMIT_VARIABLE, "50")
+    env = stream_demo.server_environment(stream_demo.StreamOptions(rate=100.0))
+    assert env[stream_demo.RATE_LIMIT_VARIABLE] == "50"  # the operator's choice stands

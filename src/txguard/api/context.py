@@ -55,13 +55,21 @@ class ApiContext:
         """The feature store's circuit breaker, when the state lives in Redis."""
         return self.store if isinstance(self.store, GuardedStore) else None
 
+    @property
+    def shared_store(self) -> RedisStore | None:
+        """The Redis store behind the breaker, when the state is shared between processes."""
+        guarded = self.guarded
+        return (
+            guarded.inner if guarded is not None and isinstance(guarded.inner, RedisStore) else None
+        )
+
     async def start(self) -> None:
         """Rebuild in-memory feature state (or seed an empty shared one), then start the
         deciding and logging threads and the reloader."""
         if isinstance(self.store, MemoryStore):
             await asyncio.to_thread(self.service.rebuild_features)
-        elif isinstance(self.store, GuardedStore) and isinstance(self.store.inner, RedisStore):
-            await asyncio.to_thread(self._seed_shared_state, self.store.inner)
+        elif (shared := self.shared_store) is not None:
+            await asyncio.to_thread(self._seed_shared_state, shared)
         # What start-up built (the feature state rebuilt from history, the model, the code)
         # stays out of full collections: walking it took 150-180 ms, a pause of every request.
         gc.freeze()
@@ -91,8 +99,8 @@ class ApiContext:
         await asyncio.to_thread(self.service.stop)
         await asyncio.to_thread(self.request_log.stop)
         await asyncio.to_thread(self.identity.close)
-        if isinstance(self.store, GuardedStore) and isinstance(self.store.inner, RedisStore):
-            self.store.inner.client.close()
+        if (shared := self.shared_store) is not None:
+            shared.client.close()
         self.runtime.close()
         gc.unfreeze()  # a process that builds apps again (tests) collects the old ones
 

@@ -32,6 +32,7 @@ import typer
 
 from txguard.domain.errors import ConfigurationError, TxguardError
 from txguard.scoring.history import History, day_bounds_ms
+from txguard.settings import Settings
 
 HOST = "127.0.0.1"
 ID_PREFIX = "live-"
@@ -46,6 +47,7 @@ LOG_TAIL_LINES = 30
 DECISIONS = ("approve", "review", "block")
 _COLOURS = {"approve": "green", "review": "yellow", "block": "red"}
 _SERVE = "from txguard.cli.main import main; main()"
+RATE_LIMIT_VARIABLE = "TXGUARD_RATE_LIMIT_PER_MINUTE"
 
 
 class ApiServerError(TxguardError):
@@ -200,6 +202,16 @@ def stream_payloads(history: History, first: date, last: date, limit: int) -> li
     return payloads
 
 
+def server_environment(options: StreamOptions) -> dict[str, str]:
+    """This process's environment, the server's output unbuffered (the log tail is current),
+    and, unless set, a rate limit the demo's own stream stays under: at its default 100 a
+    second its switch sends six times the default limit a minute on its one key."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    default = int(Settings.model_fields["rate_limit_per_minute"].default)
+    env.setdefault(RATE_LIMIT_VARIABLE, str(max(default, math.ceil(options.rate * 60 * 2))))
+    return env
+
+
 @contextmanager
 def api_server(options: StreamOptions, log: Path) -> Iterator["subprocess.Popen[bytes]"]:
     """``txguard serve`` in a subprocess, its output in ``log``; stopped when the block ends."""
@@ -212,7 +224,7 @@ def api_server(options: StreamOptions, log: Path) -> Iterator["subprocess.Popen[
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # the log tail is current
+            env=server_environment(options),
             # Its own process group: a Ctrl-C reaches the demo only, which then stops the
             # server once (a second signal would make uvicorn skip its graceful shutdown).
             start_new_session=True,

@@ -4,8 +4,8 @@ The pipeline decides; this service makes the decision a payment switch can rely 
 
 - **Final per transaction id.** Payment networks retry. A retry is answered with the stored
   decision and never reaches the features again, so a card's velocity is not counted twice.
-  Recent decisions are answered from memory; older ones from the database; a retry that arrives while the first attempt is still
-  being scored waits for that attempt.
+  Recent decisions are answered from memory, older ones from the database; a retry that
+  arrives while the first attempt is still being scored waits for that attempt.
 - **Stored before answered.** The decision is committed before the response leaves, so
   every decision a switch acted on is in the alert queue and the audit.
 - **One thread decides.** Concurrent requests are handed to one deciding thread together,

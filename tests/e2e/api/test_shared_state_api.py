@@ -94,8 +94,13 @@ def test_an_empty_redis_is_seeded_from_the_history_when_a_process_starts(
     shared = api_factory(store=guarded(REDIS_URL, redis_namespace))  # Redis was empty
     later = [dict(b, timestamp=b["timestamp"].replace("05-02", "05-03")) for b in one_card("n", 6)]
 
-    expected = [restarted.post(PREDICT, json=dict(b, transaction_id=f"m-{b['transaction_id']}")).json() for b in later]  # fmt: skip
-    got = [shared.post(PREDICT, json=dict(b, transaction_id=f"r-{b['transaction_id']}")).json() for b in later]  # fmt: skip
+    def scored(api: Any, prefix: str) -> list[dict[str, Any]]:
+        return [
+            api.post(PREDICT, json=dict(b, transaction_id=f"{prefix}{b['transaction_id']}")).json()
+            for b in later
+        ]
+
+    expected, got = scored(restarted, "m-"), scored(shared, "r-")
 
     assert [d["fraud_probability"] for d in got] == pytest.approx(
         [d["fraud_probability"] for d in expected], abs=1e-12
