@@ -14,8 +14,15 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from txguard import __version__
 from txguard.api import errors
 from txguard.api.access import allowed
-from txguard.api.authorization import Gate, GuardedRoute, document_security, unguarded_routes
+from txguard.api.authorization import (
+    Gate,
+    GuardedRoute,
+    document_security,
+    route_policy,
+    unguarded_routes,
+)
 from txguard.api.context import build_context
+from txguard.api.direct import DirectScoring
 from txguard.api.hardening import BodyLimit, SecurityHeaders
 from txguard.api.json_body import document_json_bodies
 from txguard.api.metrics import MetricsMiddleware
@@ -98,4 +105,9 @@ def create_app(runtime: Runtime | None = None, *, store: StateStore | None = Non
             max_age=600,
         )
     app.add_middleware(SecurityHeaders, hsts=settings.hsts)
+    app.add_middleware(
+        DirectScoring, path=f"{PREFIX}/predict", score=scoring.score_one, gate=app.state.gate,
+        policy=route_policy(scoring.router, "/predict", "POST"),
+        metrics=context.metrics, max_body_bytes=settings.max_body_bytes, hsts=settings.hsts,
+    )  # fmt: skip
     return app

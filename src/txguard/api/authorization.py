@@ -67,6 +67,14 @@ def policy_of(route: APIRoute) -> RoutePolicy:
     return RoutePolicy(frozenset(Role(r) for r in extra[ROLES_KEY]), bool(extra.get(SIGNED_KEY)))
 
 
+def route_policy(router: APIRouter, path: str, method: str) -> RoutePolicy:
+    """The policy ``router`` declares for ``method path`` (the path as the router has it)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+            return policy_of(route)
+    raise LookupError(f"{method} {path} is not a route of this router")
+
+
 class Gate:
     """Turns request headers into a principal allowed on the route, within its rate limit."""
 

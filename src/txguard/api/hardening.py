@@ -34,32 +34,38 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self._headers(scope)
+        extra = security_headers(scope, hsts=self.hsts)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _merged(message.get("headers", []), extra)
+                message["headers"] = merged(message.get("headers", []), extra)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def _headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
-        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else API_CSP
-        headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"content-security-policy", csp.encode()),
-            (b"cache-control", b"no-store"),
-        ]
-        if self.hsts or scope.get("scheme") == "https":
-            headers.append((b"strict-transport-security", HSTS.encode()))
-        return headers
+
+def security_headers(scope: Scope, *, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """The headers every answer to ``scope`` carries (the docs pages get their own CSP)."""
+    csp = _DOCS_CSP if scope["path"] in DOCS_PATHS else _API_CSP
+    headers = [*_COMMON, (b"content-security-policy", csp)]
+    if hsts or scope.get("scheme") == "https":
+        headers.append((b"strict-transport-security", _HSTS))
+    return headers
 
 
-def _merged(
+_COMMON = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+)
+_API_CSP, _DOCS_CSP, _HSTS = API_CSP.encode(), DOCS_CSP.encode(), HSTS.encode()
+
+
+def merged(
     headers: Iterable[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]]
 ) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus those of ``extra`` they do not set themselves."""
     present = {name.lower() for name, _ in headers}
     return [*headers, *((n, v) for n, v in extra if n not in present)]
 

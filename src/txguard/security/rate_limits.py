@@ -1,8 +1,11 @@
 """Request and login limits per caller, shared by every process through Redis when configured.
 
-The ``limits`` library does the counting (a sliding-window counter: constant memory per
-caller, unlike a log of every hit); this module decides what a limit protects and what
-happens when the counter's storage is down. A rate limiter must never take scoring down with
+The ``limits`` library does the counting in Redis (a sliding-window counter: constant
+memory per caller, unlike a log of every hit); this module decides what a limit protects
+and what happens when the counter's storage is down. One process without Redis counts in
+``LocalWindows``, the same sliding-window counter in a dict: ``limits``' memory storage
+starts a timer thread about every 10 ms under load, and starting a thread on the event loop
+waits for it, a tenth of the loop's time per scoring request when measured. A rate limiter must never take scoring down with
 it, so a storage failure lets the request through, is counted, and the storage is left alone
 for ``cooldown_s`` before it is tried again, rather than costing every request a timeout.
 """
@@ -51,7 +54,10 @@ class RateLimiter:
                 "socket_connect_timeout": timeout_s,
                 "wrap_exceptions": True,
             }
-        self._storage = storage.storage_from_string(storage_uri, **options)
+        self._local = LocalWindows(clock) if storage_uri == "memory://" else None
+        self._storage = storage.storage_from_string(
+            "memory://" if self._local is not None else storage_uri, **options
+        )
         self._limiter = strategies.SlidingWindowCounterRateLimiter(self._storage)
         self._cooldown_s = cooldown_s
         self._clock = clock
@@ -61,9 +67,9 @@ class RateLimiter:
         """Checks let through because the storage failed: each is a request not counted."""
 
     @classmethod
-    def in_memory(cls) -> "RateLimiter":
+    def in_memory(cls, clock: Callable[[], float] = time.time) -> "RateLimiter":
         """Limits kept in this process only: the embedded mode, one process."""
-        return cls("memory://")
+        return cls("memory://", clock=clock)
 
     def hit(self, scope: str, identity: str, per_minute: int) -> Verdict:
         """Count one call of ``identity`` against its limit and say whether it may go on."""
@@ -75,6 +81,9 @@ class RateLimiter:
 
     def clear(self, scope: str, identity: str, per_minute: int) -> None:
         """Forget ``identity``'s calls, e.g. failed logins once the right password is given."""
+        if self._local is not None:
+            self._local.clear((scope, identity, per_minute))
+            return
         try:
             self._limiter.clear(RateLimitItemPerMinute(per_minute), scope, identity)
         except StorageError as exc:
@@ -88,6 +97,8 @@ class RateLimiter:
             return False
 
     def _checked(self, scope: str, identity: str, per_minute: int, *, count: bool) -> Verdict:
+        if self._local is not None:
+            return self._local.check((scope, identity, per_minute), per_minute, count=count)
         if self._clock() < self._down_until:
             return self._let_through()
         item = RateLimitItemPerMinute(per_minute)
@@ -113,3 +124,61 @@ class RateLimiter:
             self._down_until = self._clock() + self._cooldown_s
         if first:
             logger.warning("rate-limit storage unavailable, limits not applied: %s", exc)
+
+
+WINDOW_S = 60.0
+
+
+class LocalWindows:
+    """Per-minute sliding-window counters of one process, as ``limits`` keeps them.
+
+    A key's weight is this minute's calls plus last minute's, scaled by the share of last
+    minute still inside the sliding window; a call is allowed while the weight stays under
+    the limit. Keys idle for two windows are dropped as others are counted.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts: dict[object, list[float]] = {}  # key: [window index, previous, current]
+        self._sweep_at = 0.0
+
+    def check(self, key: object, limit: int, *, count: bool) -> Verdict:
+        """Count one call of ``key`` (unless ``count`` is false) if it is within ``limit``."""
+        now = self._clock()
+        window, into = divmod(now, WINDOW_S)
+        with self._lock:
+            counts = self._current(key, window)
+            previous = counts[1] * (WINDOW_S - into) / WINDOW_S
+            if previous + counts[2] + 1 <= limit:
+                if count:
+                    counts[2] += 1
+                return ALLOWED
+        return Verdict(False, _wait_s(counts[1], counts[2], previous, limit, into))
+
+    def clear(self, key: object) -> None:
+        """Forget ``key``'s calls."""
+        with self._lock:
+            self._counts.pop(key, None)
+
+    def _current(self, key: object, window: float) -> list[float]:
+        if window >= self._sweep_at:
+            self._sweep_at = window + 1
+            self._counts = {k: c for k, c in self._counts.items() if c[0] >= window - 1}
+        counts = self._counts.get(key)
+        if counts is None:
+            counts = self._counts[key] = [window, 0.0, 0.0]
+        elif counts[0] != window:
+            counts[1] = counts[2] if counts[0] == window - 1 else 0.0
+            counts[0], counts[2] = window, 0.0
+        return counts
+
+
+def _wait_s(previous: float, current: float, weighted: float, limit: int, into: float) -> int:
+    """Seconds until one more call fits: last minute's share fades out as the window slides;
+    if this minute's calls alone fill the limit, not before the next minute starts."""
+    left = WINDOW_S - into
+    if current + 1 <= limit and previous > 0:
+        fade = (weighted + current + 1 - limit) * WINDOW_S / previous
+        return max(1, math.ceil(min(fade, left)))
+    return max(1, math.ceil(left))

@@ -61,6 +61,11 @@ async def predict(request: Request, explain: bool = _EXPLAIN) -> JsonResponse:
     The decision is stored before it is returned and is final for its `transaction_id`: a
     retry gets the same body back and the card's features do not count it twice.
     """
+    return await score_one(request, explain=explain)
+
+
+async def score_one(request: Request, *, explain: bool) -> JsonResponse:
+    """The body of ``POST /predict``, shared with its direct path (``api/direct.py``)."""
     started = time.perf_counter()
     body = await read_json(request, TransactionIn)
     context: ApiContext = request.app.state.context
