@@ -29,6 +29,7 @@ from txguard.scoring.service import ScoringService
 from txguard.security.identity import IdentityService
 from txguard.security.rate_limits import RateLimiter
 from txguard.settings import Settings
+from txguard.store.checkpoints import WalCheckpointer
 from txguard.store.request_log import insert_request_logs
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class ApiContext:
     request_log: Batcher[RequestLogEntry, None]
     identity: IdentityService
     limiter: RateLimiter
+    checkpointer: WalCheckpointer
     _reloader: "asyncio.Task[None] | None" = field(default=None, repr=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -75,6 +77,7 @@ class ApiContext:
         gc.freeze()
         self.service.start()
         self.request_log.start()
+        self.checkpointer.start()
         self._reloader = asyncio.create_task(self._reload_forever())
 
     def _seed_shared_state(self, store: RedisStore) -> None:
@@ -98,6 +101,7 @@ class ApiContext:
             await self._reloader
         await asyncio.to_thread(self.service.stop)
         await asyncio.to_thread(self.request_log.stop)
+        await asyncio.to_thread(self.checkpointer.stop)
         await asyncio.to_thread(self.identity.close)
         if (shared := self.shared_store) is not None:
             shared.client.close()
@@ -146,6 +150,10 @@ class ApiContext:
             "txguard_rate_limit_unchecked_total": (
                 "counter", float(self.limiter.failures),
                 "Requests let through unchecked because the rate-limit storage was unavailable.",
+            ),
+            "txguard_sqlite_checkpoint_failures_total": (
+                "counter", float(self.checkpointer.failures),
+                "Background WAL checkpoints that failed (SQLite; commits then checkpoint later).",
             ),
             "txguard_pipeline_degraded": (
                 "gauge", float(pipeline.degraded), "1 when no model serves and rules decide alone.",
@@ -216,7 +224,9 @@ def build_context(runtime: Runtime, store: StateStore | None = None) -> ApiConte
     metrics = ApiMetrics()
     limiter = build_limiter(settings)
     identity = IdentityService(engine, settings, limiter)
-    context = ApiContext(runtime, service, state, metrics, request_log, identity, limiter)
+    context = ApiContext(
+        runtime, service, state, metrics, request_log, identity, limiter, WalCheckpointer(engine)
+    )
     metrics.watch(context.live_values, context.model_version)
     return context
 
