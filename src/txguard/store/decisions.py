@@ -82,7 +82,9 @@ class DecisionStatements:
 
     def _insert(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
         marker = utcnow()
-        params = [self._params(row, marker) for row in rows]
+        bind = self._binds["created_at"]
+        stamp = bind(marker) if bind is not None else marker
+        params = [self._params(row, stamp) for row in rows]
         ids = {row["transaction_id"] for row in rows}
         connection = self.engine.raw_connection()
         try:
@@ -176,10 +178,13 @@ class DecisionStatements:
         finally:
             connection.close()
 
-    def _params(self, row: Mapping[str, Any], marker: datetime) -> Any:
+    def _params(self, row: Mapping[str, Any], stamp: Any) -> Any:
         values = {}
         for name, process in self._binds.items():
-            value = row.get(name) if name != "created_at" else marker
+            if name == "created_at":  # the same for every row of the batch: bound once
+                values[name] = stamp
+                continue
+            value = row.get(name)
             values[name] = process(value) if process is not None and value is not None else value
         if self._positions is None:
             return values
