@@ -402,9 +402,7 @@ class ScoringService:
         return guarded
 
     def _lookup(self, ids: Sequence[str]) -> list[Lookup]:
-        stored = self.statements.stored(ids)
-        missing = [i for i in ids if i not in stored]
-        labels = self.statements.pending_labels(missing)
+        stored, labels = self.statements.lookup(ids)
         return [Lookup(stored.get(i), labels.get(i)) for i in ids]
 
     def _write(self, rows: Sequence[dict[str, Any]]) -> list[bool]:

@@ -17,7 +17,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from psycopg import sql
-from sqlalchemy import Connection, Table, UniqueConstraint, literal, select
+from sqlalchemy import Connection, Table, UniqueConstraint, literal, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import (
@@ -88,6 +88,10 @@ def bulk_load(connection: Connection) -> Iterator[BulkWriter]:
             connection.execute(create)
     except SQLAlchemyError as exc:
         raise StorageError(f"rebuilding indexes after the load failed: {first_line(exc)}") from exc
+    if connection.dialect.name == "postgresql":
+        # Fresh statistics for the planner, as PostgreSQL advises after a bulk load: without
+        # them, a scoring lookup of 64 ids in ``label`` was planned as a 36 ms parallel scan.
+        connection.execute(text(f"ANALYZE {_TRANSACTIONS.name}, {_LABELS.name}"))
 
 
 def _deferrable_structures() -> list[tuple[ExecutableDDLElement, ExecutableDDLElement]]:

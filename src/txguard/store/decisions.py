@@ -135,21 +135,37 @@ class DecisionStatements:
 
     def stored(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored decision of each id that has one, in the decision output's field names."""
-        found = self._query(self._select_sql, ids)
-        return {
-            row[0]: decision_document(dict(zip(DECISION_COLUMNS, row, strict=True)))
-            for row in found
-        }
+        return self.lookup(ids)[0]
 
     def pending_labels(self, ids: Sequence[str]) -> dict[str, bool]:
         """Labels reported before their transaction arrived: fraud if any source says so."""
-        return {row[0]: bool(row[1]) for row in self._query(self._labels_sql, ids)}
+        return self.lookup(ids, decisions=False)[1]
 
-    def _query(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    def lookup(
+        self, ids: Sequence[str], *, decisions: bool = True
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, bool]]:
+        """The stored decisions of ``ids``, and the labels waiting for the others.
+
+        Both on one connection: on PostgreSQL each checkout, commit and return is a round
+        trip, and each wakes the deciding thread, which then waits for the GIL.
+        """
         if not ids:
-            return []
+            return {}, {}
         with self._unreachable_as_storage_error():
-            return self._fetch(sql, ids)
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                found = self._fetch(cursor, self._select_sql, ids) if decisions else []
+                stored = {
+                    row[0]: decision_document(dict(zip(DECISION_COLUMNS, row, strict=True)))
+                    for row in found
+                }
+                missing = [i for i in ids if i not in stored]
+                labels = self._fetch(cursor, self._labels_sql, missing) if missing else []
+                connection.commit()
+            finally:
+                connection.close()
+        return stored, {row[0]: bool(row[1]) for row in labels}
 
     @contextmanager
     def _unreachable_as_storage_error(self) -> Iterator[None]:
@@ -159,24 +175,17 @@ class DecisionStatements:
         except self._unreachable as exc:
             raise StorageUnavailable(f"the database is unreachable: {first_line(exc)}") from exc
 
-    def _fetch(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    def _fetch(self, cursor: Any, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         unique = list(set(ids))
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            rows: list[tuple[Any, ...]] = []
-            if self._postgres:
-                cursor.execute(sql, (unique,))
-                rows = list(cursor.fetchall())
-            else:  # one statement per chunk, within SQLite's limit of bound variables
-                for start in range(0, len(unique), SQLITE_CHUNK):
-                    chunk = unique[start : start + SQLITE_CHUNK]
-                    cursor.execute(sql.replace("= ?", _in_list(len(chunk))), chunk)
-                    rows += cursor.fetchall()
-            connection.commit()
-            return rows
-        finally:
-            connection.close()
+        if self._postgres:
+            cursor.execute(sql, (unique,))
+            return list(cursor.fetchall())
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(unique), SQLITE_CHUNK):  # within SQLite's bound variables
+            chunk = unique[start : start + SQLITE_CHUNK]
+            cursor.execute(sql.replace("= ?", _in_list(len(chunk))), chunk)
+            rows += cursor.fetchall()
+        return rows
 
     def _params(self, row: Mapping[str, Any], stamp: Any) -> Any:
         values = {}

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from txguard.store import bulk
@@ -129,3 +129,16 @@ def test_a_failed_bulk_load_leaves_indexes_and_rows_as_they_were(engine: Engine)
     assert _index_names(engine) == before
     with Session(engine) as session:
         assert session.scalars(select(TransactionRow)).all() == []
+
+
+def test_postgresql_has_planner_statistics_after_a_load(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans without collected statistics")
+    with engine.begin() as connection, bulk.bulk_load(connection) as writer:
+        writer.insert_transactions(_transactions([f"t{i}" for i in range(50)]))
+
+    with engine.connect() as connection:
+        analysed = connection.execute(
+            text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+        ).scalars()
+        assert {"card_transaction", "label"} <= set(analysed)
