@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,6 +32,7 @@ from txguard.api.metrics import ApiMetrics
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
+_JSON = (b"content-type", b"application/json")
 _BARRING = frozenset({b"origin", b"transfer-encoding"})
 
 
@@ -42,7 +44,7 @@ class DirectScoring:
         app: ASGIApp,
         *,
         path: str,
-        score: Callable[..., Awaitable[Response]],
+        score: Callable[..., Awaitable[dict[str, Any]]],
         gate: Gate,
         policy: RoutePolicy,
         metrics: ApiMetrics,
@@ -75,12 +77,16 @@ class DirectScoring:
             await send(message)
 
         try:
-            response = await self._answer(Request(scope, receive), explain)
-            await response(scope, receive, sending)
+            answer = await self._answer(Request(scope, receive), explain)
+            if isinstance(answer, Response):
+                await answer(scope, receive, sending)
+            else:
+                status = 200
+                await _send_json(send, answer, extra)
         finally:
             self.metrics.record_request(self.path, "POST", status, time.perf_counter() - started)
 
-    async def _answer(self, request: Request, explain: bool) -> Response:
+    async def _answer(self, request: Request, explain: bool) -> dict[str, Any] | Response:
         try:
             request.state.principal = self.gate.admit(request.scope, self.policy)
             return await self.score(request, explain=explain)
@@ -103,6 +109,16 @@ class DirectScoring:
         if length is None or not length.isdigit() or int(length) > self.max_body_bytes:
             return None
         return _explain(scope.get("query_string", b""))
+
+
+async def _send_json(
+    send: Send, document: dict[str, Any], extra: list[tuple[bytes, bytes]]
+) -> None:
+    """The decision as ``JsonResponse`` would send it, without building one."""
+    body = orjson.dumps(document)
+    headers = [(b"content-length", str(len(body)).encode()), _JSON, *extra]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _explain(query: bytes) -> bool | None:

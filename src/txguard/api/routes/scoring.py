@@ -61,18 +61,18 @@ async def predict(request: Request, explain: bool = _EXPLAIN) -> JsonResponse:
     The decision is stored before it is returned and is final for its `transaction_id`: a
     retry gets the same body back and the card's features do not count it twice.
     """
-    return await score_one(request, explain=explain)
+    return JsonResponse(await score_one(request, explain=explain))
 
 
-async def score_one(request: Request, *, explain: bool) -> JsonResponse:
-    """The body of ``POST /predict``, shared with its direct path (``api/direct.py``)."""
+async def score_one(request: Request, *, explain: bool) -> dict[str, Any]:
+    """The decision ``POST /predict`` answers, shared with its direct path (``api/direct.py``)."""
     started = time.perf_counter()
     body = await read_json(request, TransactionIn)
     context: ApiContext = request.app.state.context
     tx = to_transaction(body, context.runtime.tokeniser, datetime.now(UTC))
     document = await context.service.predict(tx, explain=True if explain else None)
     _log(context, "/api/v1/predict", tx, document, started)
-    return JsonResponse(document)
+    return document
 
 
 @router.post(
