@@ -9,6 +9,8 @@ leak into a score earlier than it would in production.
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import countOf, itemgetter, mul
 
@@ -23,7 +25,7 @@ from txguard.features.definitions import (
     TERMINAL_WINDOWS,
     FeatureConfig,
 )
-from txguard.features.state import Append, Event, StateStore
+from txguard.features.state import Append, Event, MemoryStore, StagedStore, StateStore
 
 MS = 1000
 NAN = math.nan
@@ -263,6 +265,32 @@ class OnlineFeatures:
     def on(self, store: StateStore) -> "OnlineFeatures":
         """The same features (same configuration) over another store."""
         return OnlineFeatures(store, self.config)
+
+    @property
+    def shared(self) -> bool:
+        """Whether the state lives outside this process (each read and write a round trip)."""
+        return not isinstance(self.store, MemoryStore)
+
+    def stage(self, txs: Sequence[FeatureInput]) -> StagedStore:
+        """The state ``txs`` need, read in one trip (may raise ``FeatureStoreUnavailable``);
+        compute and record them inside ``using`` it, then ``flush`` it."""
+        wanted: dict[str, int] = {}
+        for tx in txs:
+            for key, after in zip(*self._reads(tx), strict=True):
+                wanted[key] = min(after, wanted.get(key, after))
+        return StagedStore(self.store, list(wanted), list(wanted.values()))
+
+    @contextmanager
+    def using(self, stage: StagedStore) -> Iterator[None]:
+        """Compute and record against ``stage`` inside the block.
+
+        Only for the one thread that scores, which alone touches the features while serving.
+        """
+        shared, self.store = self.store, stage
+        try:
+            yield
+        finally:
+            self.store = shared
 
     @property
     def memory_ms(self) -> int:

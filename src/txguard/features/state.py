@@ -161,3 +161,61 @@ class MemoryStore:
                         seen.add(id(part))
                         total += sys.getsizeof(part)
         return total
+
+
+class StagedStore:
+    """One batch's view of a shared store: read in one trip, written back in one trip.
+
+    Scoring a batch against Redis one transaction at a time costs two round trips each
+    (read the card and terminal, record the transaction). Staged, the batch's keys are read
+    together into memory first, each transaction is computed and recorded there in order
+    (so a card paying twice in one batch sees its first payment), and the records go back
+    together with ``flush``. Another process's writes to the same keys while the batch is
+    scored are not seen by it, as they would not be by a transaction scored at that moment.
+    """
+
+    def __init__(self, remote: StateStore, keys: Sequence[str], after_ms: Sequence[int]) -> None:
+        self.remote = remote
+        self.pending: list[Append] = []
+        self._local = MemoryStore()
+        found = remote.read(keys, after_ms)
+        self._local.write(
+            [
+                Append(key, event, after)
+                for key, after, events in zip(keys, after_ms, found, strict=True)
+                for event in events
+            ]
+        )
+
+    def read(self, keys: Sequence[str], after_ms: Sequence[int]) -> list[list[Event]]:
+        """See ``StateStore.read``: from what was read for the batch and recorded since."""
+        return self._local.read(keys, after_ms)
+
+    def write(self, appends: Sequence[Append]) -> None:
+        """See ``StateStore.write``: kept here until ``flush``."""
+        self._local.write(appends)
+        self.pending.extend(appends)
+
+    @property
+    def recorded(self) -> set[str]:
+        """The transactions whose records wait for ``flush``."""
+        return {append.event[1] for append in self.pending}
+
+    def flush(self) -> None:
+        """Write what the batch recorded to the shared store, in one trip."""
+        self.remote.write(self.pending)
+        self.pending = []
+
+    def evict(self, before_ms: int) -> int:
+        """See ``StateStore.evict``: done by the shared store."""
+        return self.remote.evict(before_ms)
+
+    def size(self) -> int:
+        """See ``StateStore.size``: of the shared store."""
+        return self.remote.size()
+
+    def clear(self) -> None:
+        """See ``StateStore.clear``: of the shared store, and the batch forgets its view."""
+        self.remote.clear()
+        self._local.clear()
+        self.pending = []

@@ -124,11 +124,14 @@ class ScoringPipeline:
         before each transaction's features (a replay releases the labels that have become
         known by then).
         """
-        pending = []
-        for tx in batch:
-            if before_each is not None:
-                before_each(tx)
-            pending.append(self._prepare(tx))
+        if before_each is None and len(batch) > 1 and self.features.shared:
+            pending = self._prepare_staged(batch)
+        else:
+            pending = []
+            for tx in batch:
+                if before_each is not None:
+                    before_each(tx)
+                pending.append(self._prepare(tx))
         wanted = _per_item(explain, len(pending))
         if len(pending) <= ROW_BY_ROW:
             return [
@@ -156,11 +159,29 @@ class ScoringPipeline:
             with self._lost_lock:
                 self.lost_labels += 1
 
+    def _prepare_staged(self, batch: Sequence[Transaction]) -> list[_Scored]:
+        """A batch's features against one read and one write of the shared state.
+
+        If the read fails, each transaction is tried on its own (the circuit breaker makes
+        that quick and marks them degraded); if the write fails, the batch's records are
+        counted as lost, as one transaction's would be.
+        """
+        try:
+            stage = self.features.stage([_feature_input(tx) for tx in batch])
+        except FeatureStoreUnavailable:
+            return [self._prepare(tx) for tx in batch]
+        with self.features.using(stage):
+            pending = [self._prepare(tx) for tx in batch]
+        try:
+            stage.flush()
+        except FeatureStoreUnavailable:
+            with self._lost_lock:
+                self.lost_records += len(stage.recorded)
+        return pending
+
     def _prepare(self, tx: Transaction) -> _Scored:
         started = time.perf_counter()
-        feature_input = FeatureInput(
-            tx.transaction_id, tx.time_ms, tx.amount, tx.card_token, tx.terminal_id
-        )
+        feature_input = _feature_input(tx)
         reason = None
         try:
             values, ratio = self.features.compute(feature_input)
@@ -341,3 +362,7 @@ class RuleValues(Mapping[str, object]):
 
     def __len__(self) -> int:
         return len(FEATURE_NAMES) + len(_FIELDS) + len(self._tx.extras)
+
+
+def _feature_input(tx: Transaction) -> FeatureInput:
+    return FeatureInput(tx.transaction_id, tx.time_ms, tx.amount, tx.card_token, tx.terminal_id)

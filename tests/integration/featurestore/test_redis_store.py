@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 import redis
@@ -12,8 +13,8 @@ from tests.fixtures.redis import REDIS_URL
 
 from txguard.domain.errors import ConfigurationError
 from txguard.features.definitions import FEATURE_NAMES
-from txguard.features.online import FeatureInput, OnlineFeatures
-from txguard.features.replay import replay_features
+from txguard.features.online import FeatureInput, OnlineFeatures, delay_ms
+from txguard.features.replay import DelayedLabels, feature_inputs, replay_features
 from txguard.features.state import Append, MemoryStore
 from txguard.featurestore.redis_store import FeatureStoreUnavailable, RedisStore, _Script
 from txguard.simulation import SimulationParams, simulate
@@ -145,3 +146,36 @@ def test_an_unreachable_server_is_reported_with_its_address(operation, request):
         operation(store)
     assert request.node.callspec.id in str(raised.value)
     store.client.close()
+
+
+def _in_chunks(frame: pd.DataFrame, engine: OnlineFeatures, size: int, staged: bool) -> np.ndarray:
+    """Features of ``frame`` in chunks of ``size``, labels released between chunks; each
+    chunk against one staged read and write of the store, or one transaction at a time."""
+    labels = DelayedLabels(delay_ms(engine.config))
+    inputs = list(feature_inputs(frame))
+    rows: list[list[float]] = []
+    for start in range(0, len(inputs), size):
+        chunk = inputs[start : start + size]
+        labels.release(chunk[0][0].time_ms, engine)
+        if staged:
+            stage = engine.stage([tx for tx, _ in chunk])
+            with engine.using(stage):
+                rows += [engine.process(tx) for tx, _ in chunk]
+            stage.flush()
+        else:
+            rows += [engine.process(tx) for tx, _ in chunk]
+        for tx, fraud in chunk:
+            labels.add(tx.transaction_id, tx.terminal, tx.time_ms, fraud)
+    return np.array(rows, dtype=np.float64)
+
+
+def test_a_staged_batch_computes_what_one_at_a_time_does(
+    small_history, redis_client, redis_namespace
+):
+    memory, shared = MemoryStore(), RedisStore(redis_client, redis_namespace)
+
+    expected = _in_chunks(small_history, OnlineFeatures(memory), 64, staged=False)
+    actual = _in_chunks(small_history, OnlineFeatures(shared), 64, staged=True)
+
+    np.testing.assert_array_equal(actual, expected)
+    assert shared.size() == memory.size()
