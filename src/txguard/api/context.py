@@ -78,6 +78,7 @@ class ApiContext:
         self.service.start()
         self.request_log.start()
         self.checkpointer.start()
+        self.limiter.start()
         self._reloader = asyncio.create_task(self._reload_forever())
 
     def _seed_shared_state(self, store: RedisStore) -> None:
@@ -102,6 +103,7 @@ class ApiContext:
         await asyncio.to_thread(self.service.stop)
         await asyncio.to_thread(self.request_log.stop)
         await asyncio.to_thread(self.checkpointer.stop)
+        await asyncio.to_thread(self.limiter.stop)
         await asyncio.to_thread(self.identity.close)
         if (shared := self.shared_store) is not None:
             shared.client.close()

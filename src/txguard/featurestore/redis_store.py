@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+import orjson
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
@@ -180,7 +181,7 @@ class RedisStore:
             reply = self._read(names, [int(after) for after in after_ms])
         except _DOWN as exc:
             raise self._unavailable("read", exc) from exc
-        return [list(map(tuple, events)) for events in json.loads(reply)]
+        return [list(map(tuple, events)) for events in orjson.loads(reply)]
 
     def write(self, appends: Sequence[AppendLike]) -> None:
         """See ``StateStore.write``."""

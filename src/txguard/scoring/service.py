@@ -140,6 +140,7 @@ class ScoringService:
     def stop(self) -> None:
         """Decide and store what is queued, then stop."""
         self.decider.stop()
+        self.statements.close()
 
     def refresh(self) -> bool:
         """Rebuild the pipeline if the active model or the rules changed; True if rebuilt."""

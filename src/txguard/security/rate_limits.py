@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from limits import RateLimitItemPerMinute, storage, strategies
+from limits import RateLimitItem, RateLimitItemPerMinute, storage, strategies
 from limits.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,21 @@ class Verdict:
 
 
 ALLOWED = Verdict(True)
+SYNC_INTERVAL_S = 0.1
+COUNTED_HERE_FROM = 600
+"""Limits of this many calls a minute or more are counted in the process between syncs."""
+
+
+@dataclass(slots=True)
+class _Tally:
+    """One limit's count as this process knows it: everyone's at the last sync, plus its
+    own calls since."""
+
+    item: RateLimitItem
+    ids: tuple[str, str]
+    used: float
+    reset_at: float
+    unsynced: int = 0
 
 
 class RateLimiter:
@@ -45,6 +60,7 @@ class RateLimiter:
         timeout_s: float = 0.5,
         cooldown_s: float = 5.0,
         clock: Callable[[], float] = time.time,
+        sync_interval_s: float = SYNC_INTERVAL_S,
     ) -> None:
         options: dict[str, float | str | bool] = {}
         if storage_uri.startswith(("redis://", "rediss://", "unix://")):
@@ -65,6 +81,54 @@ class RateLimiter:
         self._down_until = 0.0
         self.failures = 0
         """Checks let through because the storage failed: each is a request not counted."""
+        self._sync_interval_s = sync_interval_s
+        self._tallies: dict[tuple[str, str, int], _Tally] = {}
+        self._stopping = threading.Event()
+        self._syncer: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Count high limits in this process between syncs (Redis only; a serving process)."""
+        if self._local is not None or self._syncer is not None:
+            return
+        self._stopping.clear()
+        self._syncer = threading.Thread(
+            target=self._sync_forever, name="rate-limit-sync", daemon=True
+        )
+        self._syncer.start()
+
+    def stop(self) -> None:
+        """Push the calls counted here since the last sync, and count every call in Redis."""
+        if self._syncer is None:
+            return
+        self._stopping.set()
+        self._syncer.join()
+        self._syncer = None
+        self.sync()
+        self._tallies.clear()
+
+    def sync(self) -> None:
+        """Push this process's calls to Redis and read everyone's count back."""
+        with self._lock:
+            work = [(tally, tally.unsynced) for tally in self._tallies.values()]
+        for tally, calls in work:
+            try:
+                pushed = calls == 0 or self._limiter.hit(tally.item, *tally.ids, cost=calls)
+                stats = self._limiter.get_window_stats(tally.item, *tally.ids)
+            except StorageError as exc:
+                self._storage_failed(exc)
+                return
+            with self._lock:
+                if pushed:  # refused when over the limit: kept, and pushed once it fades
+                    tally.unsynced -= calls
+                tally.used = tally.item.amount - stats.remaining
+                tally.reset_at = stats.reset_time
+
+    def _sync_forever(self) -> None:
+        while not self._stopping.wait(self._sync_interval_s):
+            try:
+                self.sync()
+            except Exception:  # the next round tries again; calls meanwhile are counted here
+                logger.exception("rate-limit sync failed")
 
     @classmethod
     def in_memory(cls, clock: Callable[[], float] = time.time) -> "RateLimiter":
@@ -101,17 +165,35 @@ class RateLimiter:
             return self._local.check((scope, identity, per_minute), per_minute, count=count)
         if self._clock() < self._down_until:
             return self._let_through()
+        here = count and self._syncer is not None and per_minute >= COUNTED_HERE_FROM
+        if here and (tally := self._tallies.get((scope, identity, per_minute))) is not None:
+            return self._counted_here(tally, per_minute)
         item = RateLimitItemPerMinute(per_minute)
         try:
             check = self._limiter.hit if count else self._limiter.test
-            if check(item, scope, identity):
+            allowed = check(item, scope, identity)
+            if allowed and not here:
                 return ALLOWED
             stats = self._limiter.get_window_stats(item, scope, identity)
         except StorageError as exc:
             self._storage_failed(exc)
             return self._let_through()
+        if here:  # a caller's first call here: counted in Redis, then in this process
+            with self._lock:
+                self._tallies[(scope, identity, per_minute)] = _Tally(
+                    item, (scope, identity), item.amount - stats.remaining, stats.reset_time
+                )
+        if allowed:
+            return ALLOWED
         wait = max(1, math.ceil(stats.reset_time - self._clock()))
         return Verdict(False, wait)
+
+    def _counted_here(self, tally: _Tally, per_minute: int) -> Verdict:
+        with self._lock:
+            if tally.used + tally.unsynced + 1 <= per_minute:
+                tally.unsynced += 1
+                return ALLOWED
+        return Verdict(False, min(60, max(1, math.ceil(tally.reset_at - self._clock()))))
 
     def _let_through(self) -> Verdict:
         with self._lock:

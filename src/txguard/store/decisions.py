@@ -11,8 +11,9 @@ that reached another process) changes nothing and is reported, so the caller can
 the decision that was stored first.
 """
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +57,9 @@ class DecisionStatements:
             dbapi.InterfaceError,
         )
         self._postgres = dialect.name == "postgresql"
+        self._held = threading.local()
+        self._open: set[Any] = set()
+        self._lock = threading.Lock()
         statement = _insert(engine).values({n: bindparam(n) for n in INSERT_COLUMNS})
         compiled = statement.returning(_T.c.transaction_id).compile(dialect=dialect)
         self._insert_sql = compiled.string
@@ -86,19 +90,17 @@ class DecisionStatements:
         stamp = bind(marker) if bind is not None else marker
         params = [self._params(row, stamp) for row in rows]
         ids = {row["transaction_id"] for row in rows}
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            if self._postgres:
-                existed = ids - self._returned(cursor, params)
-            else:
-                existed = self._sqlite_insert(cursor, params, ids, marker)
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            connection.close()
+        with self._connection(reading=False) as connection:
+            try:
+                cursor = connection.cursor()
+                if self._postgres:
+                    existed = ids - self._returned(cursor, params)
+                else:
+                    existed = self._sqlite_insert(cursor, params, ids, marker)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
         return existed
 
     def _returned(self, cursor: Any, params: list[Any]) -> set[str]:
@@ -151,21 +153,63 @@ class DecisionStatements:
         """
         if not ids:
             return {}, {}
-        with self._unreachable_as_storage_error():
-            connection = self.engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                found = self._fetch(cursor, self._select_sql, ids) if decisions else []
-                stored = {
-                    row[0]: decision_document(dict(zip(DECISION_COLUMNS, row, strict=True)))
-                    for row in found
-                }
-                missing = [i for i in ids if i not in stored]
-                labels = self._fetch(cursor, self._labels_sql, missing) if missing else []
-                connection.commit()
-            finally:
-                connection.close()
+        with self._unreachable_as_storage_error(), self._connection(reading=True) as connection:
+            cursor = connection.cursor()
+            found = self._fetch(cursor, self._select_sql, ids) if decisions else []
+            stored = {
+                row[0]: decision_document(dict(zip(DECISION_COLUMNS, row, strict=True)))
+                for row in found
+            }
+            missing = [i for i in ids if i not in stored]
+            labels = self._fetch(cursor, self._labels_sql, missing) if missing else []
+            connection.commit()
         return stored, {row[0]: bool(row[1]) for row in labels}
+
+    @contextmanager
+    def _connection(self, *, reading: bool) -> Iterator[Any]:
+        """A connection for one call; on PostgreSQL the calling thread's own, kept between calls.
+
+        A pooled checkout pings the server, and a read inside a transaction adds BEGIN and
+        COMMIT: on the deciding thread each round trip is a wake-up and a wait for the GIL.
+        So reads run in autocommit on a connection the thread keeps; after any error it is
+        dropped, and the next call (the caller's retry) opens a fresh one.
+        """
+        if not self._postgres:
+            pooled = self.engine.raw_connection()
+            try:
+                yield pooled
+            finally:
+                pooled.close()
+            return
+        held: Any = getattr(self._held, "connection", None)
+        if held is None or not held.is_valid:
+            held = self._held.connection = self.engine.raw_connection()
+            with self._lock:
+                self._open.add(held)
+        try:
+            held.driver_connection.autocommit = reading
+            yield held
+        except BaseException:
+            self._held.connection = None
+            self._release(held, invalidate=True)
+            raise
+
+    def close(self) -> None:
+        """Return the connections threads kept (PostgreSQL), e.g. when the service stops."""
+        with self._lock:
+            held = list(self._open)
+        for connection in held:
+            self._release(connection, invalidate=False)
+
+    def _release(self, connection: Any, *, invalidate: bool) -> None:
+        with self._lock:
+            if connection not in self._open:
+                return
+            self._open.discard(connection)
+        with suppress(Exception):
+            if invalidate:
+                connection.invalidate()
+            connection.close()
 
     @contextmanager
     def _unreachable_as_storage_error(self) -> Iterator[None]:
