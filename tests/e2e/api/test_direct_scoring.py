@@ -5,6 +5,8 @@ request is sent both ways and the answers compared: status, error body, headers,
 decision every field but the time it took.
 """
 
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -118,6 +120,8 @@ def test_refusals_are_alike(scorer: TestClient, credentials: Credentials) -> Non
 def test_the_rate_limit_counts_both_ways_and_refuses_alike(
     scorer: TestClient, credentials: Credentials
 ) -> None:
+    if time.time() % 60 > 50:  # all within one minute: the window then holds only these calls
+        time.sleep(61 - time.time() % 60)
     headers = json_headers(credentials)
     answers = [
         answer
@@ -127,8 +131,16 @@ def test_the_rate_limit_counts_both_ways_and_refuses_alike(
 
     assert [a.status_code for a in answers] == [200] * 40
     direct, stacked = both_ways(scorer, headers, orjson.dumps(body("d-limit-over")))
-    same_answer(direct, stacked)
-    assert direct.status_code == 429
+    assert direct.status_code == stacked.status_code == 429
+    waits = [int(a.headers["retry-after"]) for a in (direct, stacked)]
+    assert abs(waits[0] - waits[1]) <= 1  # a second may turn between the two
+    assert [_without_digits(a.json()) for a in (direct, stacked)] == [
+        _without_digits(stacked.json())
+    ] * 2
+
+
+def _without_digits(document: Any) -> str:
+    return re.sub(r"\d+", "N", orjson.dumps(document).decode())
 
 
 def test_the_direct_path_is_counted_in_the_request_metrics(
