@@ -2,12 +2,20 @@
 
 The ``limits`` library does the counting in Redis (a sliding-window counter: constant
 memory per caller, unlike a log of every hit); this module decides what a limit protects
-and what happens when the counter's storage is down. One process without Redis counts in
-``LocalWindows``, the same sliding-window counter in a dict: ``limits``' memory storage
-starts a timer thread about every 10 ms under load, and starting a thread on the event loop
-waits for it, a tenth of the loop's time per scoring request when measured. A rate limiter must never take scoring down with
-it, so a storage failure lets the request through, is counted, and the storage is left alone
-for ``cooldown_s`` before it is tried again, rather than costing every request a timeout.
+and what happens when the counter's storage is down.
+
+- A serving process counts a high limit (``COUNTED_HERE_FROM`` a minute and more: the
+  callers' request limit) in its own memory and syncs it every ``SYNC_INTERVAL_S``, pushing
+  its calls and reading everyone's back: a Redis round trip on the event loop per payment
+  cost a third of the loop's time, and processes together pass such a limit by at most a
+  tenth of a second's calls. Low limits (failed logins) go to Redis on every call.
+- One process without Redis counts in ``LocalWindows``, the same sliding-window counter in
+  a dict: ``limits``' memory storage starts a timer thread about every 10 ms under load, and
+  starting a thread on the event loop waits for it.
+
+A rate limiter must never take scoring down with it, so a storage failure lets the request
+through, is counted, and the storage is left alone for ``cooldown_s`` before it is tried
+again, rather than costing every request a timeout.
 """
 
 import logging

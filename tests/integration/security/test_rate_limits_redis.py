@@ -1,6 +1,7 @@
 """Rate limits through Redis: shared by processes, and never a failure when Redis is down."""
 
 import socket
+from collections.abc import Iterator
 
 import pytest
 from tests.fixtures.redis import REDIS_URL
@@ -43,42 +44,42 @@ def test_an_unreachable_storage_lets_calls_through_and_counts_them() -> None:
     assert not limiter.ping()
 
 
-def test_a_high_limit_is_counted_in_each_process_and_shared_at_each_sync(
+@pytest.fixture
+def serving_pair(
     redis_client: object, redis_namespace: str
-) -> None:
-    first, second = (
+) -> Iterator[tuple[RateLimiter, RateLimiter]]:
+    """Two serving processes' limiters on one Redis; they sync only when a test says so."""
+    pair = tuple(
         RateLimiter(REDIS_URL, key_prefix=redis_namespace, sync_interval_s=3600) for _ in range(2)
     )
-    for limiter in (first, second):
-        limiter.start()  # syncs only when told to below: the hour never passes
-    try:
-        assert all(first.hit("caller", "switch", per_minute=1200).allowed for _ in range(700))
-        first.sync()
+    for limiter in pair:
+        limiter.start()
+    yield pair[0], pair[1]
+    for limiter in pair:
+        limiter.stop()
 
-        later = [second.hit("caller", "switch", per_minute=1200).allowed for _ in range(600)]
-        second.sync()
-        first.sync()
 
-        assert 495 <= sum(later) <= 520  # 500, unless a minute turned in between
-        assert not later[-1] and not first.hit("caller", "switch", per_minute=1200).allowed
-        assert 1 <= second.hit("caller", "switch", per_minute=1200).retry_after_s <= 60
-    finally:
-        first.stop()
-        second.stop()
+def test_a_high_limit_is_counted_in_each_process_and_shared_at_each_sync(
+    serving_pair: tuple[RateLimiter, RateLimiter],
+) -> None:
+    first, second = serving_pair
+    assert all(first.hit("caller", "switch", per_minute=1200).allowed for _ in range(700))
+    first.sync()
+
+    later = [second.hit("caller", "switch", per_minute=1200).allowed for _ in range(600)]
+    second.sync()
+    first.sync()
+
+    assert 495 <= sum(later) <= 520  # 500, unless a minute turned in between
+    assert not later[-1] and not first.hit("caller", "switch", per_minute=1200).allowed
+    assert 1 <= second.hit("caller", "switch", per_minute=1200).retry_after_s <= 60
 
 
 def test_a_low_limit_is_counted_in_redis_on_every_call(
-    redis_client: object, redis_namespace: str
+    serving_pair: tuple[RateLimiter, RateLimiter],
 ) -> None:
-    first, second = (
-        RateLimiter(REDIS_URL, key_prefix=redis_namespace, sync_interval_s=3600) for _ in range(2)
-    )
-    for limiter in (first, second):
-        limiter.start()
-    try:
-        allowed = [(first if i % 2 else second).hit("login", "alice", 5).allowed for i in range(7)]
-    finally:
-        first.stop()
-        second.stop()
+    first, second = serving_pair
+
+    allowed = [(first if i % 2 else second).hit("login", "alice", 5).allowed for i in range(7)]
 
     assert allowed == [True] * 5 + [False] * 2

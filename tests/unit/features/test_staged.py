@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from txguard.features.online import FeatureInput, OnlineFeatures
 from txguard.features.state import Append, Event, MemoryStore
 
@@ -51,6 +53,6 @@ def test_a_staged_batch_reads_once_writes_once_and_sees_its_own_records() -> Non
     assert store.writes == 0 and stage.recorded == {"a", "b", "c", "d"}
     stage.flush()
 
-    assert str(actual) == str(expected)  # NaN-aware: the same values in the same places
+    np.testing.assert_array_equal(np.array(actual), np.array(expected))  # NaN equals NaN
     assert (store.reads, store.writes) == (1, 1)
     assert shared.store is store and store.size() == alone.store.size()
