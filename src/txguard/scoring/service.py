@@ -21,6 +21,7 @@ import asyncio
 import logging
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ from txguard.store.orm import ListEntryRow, RuleRow, WatchListRow
 logger = logging.getLogger(__name__)
 RECENT_DECISIONS = 100_000
 _TRANSIENT = (OperationalError, InterfaceError, StorageUnavailable)
+ATTEMPTS = 3  # database calls per lookup or write before the error reaches the caller
+FIRST_WAIT_S = 0.02  # before the second attempt; doubled before each later one
+MAX_WAIT_S = 0.2
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -390,14 +394,23 @@ class ScoringService:
         instead of holding the authorisation for a connect timeout.
         """
         retrying = retry(
-            stop=stop_after_attempt(3),
-            wait=wait_exponential(multiplier=0.02, max=0.2),
+            stop=stop_after_attempt(ATTEMPTS - 1),
+            wait=wait_exponential(multiplier=2 * FIRST_WAIT_S, max=MAX_WAIT_S),
             retry=retry_if_exception_type(_TRANSIENT),
             reraise=True,
         )(handle)
 
+        def attempts(items: Sequence[T]) -> list[R]:
+            # The first attempt is a plain call: the retry machinery costs more than a
+            # lookup, and this runs twice a batch. Only a failure pays for it.
+            try:
+                return handle(items)
+            except _TRANSIENT:
+                time.sleep(FIRST_WAIT_S)
+            return retrying(items)
+
         def guarded(items: Sequence[T]) -> list[R]:
-            result: list[R] = self.database.call(retrying, items)
+            result: list[R] = self.database.call(attempts, items)
             return result
 
         return guarded

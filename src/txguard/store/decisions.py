@@ -167,27 +167,22 @@ class DecisionStatements:
 
     @contextmanager
     def _connection(self, *, reading: bool) -> Iterator[Any]:
-        """A connection for one call; on PostgreSQL the calling thread's own, kept between calls.
+        """The calling thread's own connection, kept between calls.
 
-        A pooled checkout pings the server, and a read inside a transaction adds BEGIN and
-        COMMIT: on the deciding thread each round trip is a wake-up and a wait for the GIL.
-        So reads run in autocommit on a connection the thread keeps; after any error it is
-        dropped, and the next call (the caller's retry) opens a fresh one.
+        A pooled checkout pings PostgreSQL, and a checkin rolls back: on the deciding thread
+        that is a round trip per call, and on SQLite the pool's bookkeeping cost as much as
+        the lookup. On PostgreSQL a read inside a transaction adds BEGIN and COMMIT, so reads
+        run in autocommit (SQLite starts no transaction for a read). After any error the
+        connection is dropped, and the next call (the caller's retry) opens a fresh one.
         """
-        if not self._postgres:
-            pooled = self.engine.raw_connection()
-            try:
-                yield pooled
-            finally:
-                pooled.close()
-            return
         held: Any = getattr(self._held, "connection", None)
         if held is None or not held.is_valid:
             held = self._held.connection = self.engine.raw_connection()
             with self._lock:
                 self._open.add(held)
         try:
-            held.driver_connection.autocommit = reading
+            if self._postgres:
+                held.driver_connection.autocommit = reading
             yield held
         except BaseException:
             self._held.connection = None
@@ -195,7 +190,7 @@ class DecisionStatements:
             raise
 
     def close(self) -> None:
-        """Return the connections threads kept (PostgreSQL), e.g. when the service stops."""
+        """Return the connections threads kept, e.g. when the service stops."""
         with self._lock:
             held = list(self._open)
         for connection in held:
