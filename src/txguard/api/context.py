@@ -35,6 +35,13 @@ from txguard.store.request_log import insert_request_logs
 logger = logging.getLogger(__name__)
 REQUEST_LOG_LINGER_S = 0.05
 """Request-log entries wait this long to share one hand-over (and one INSERT) with others."""
+SERVING_GC_THRESHOLDS = (50_000, 20, 100)
+"""The collector's thresholds while serving. Python's default young generation (700
+container objects) filled a few times per request and about 150 times per batch of 1,000,
+and each older collection walks everything allocated since start-up; scoring makes few
+reference cycles, so collecting less often frees the same memory a little later. Measured
+against the defaults (bench/RESULTS.md, 2026-12-02 evening): 4-8 % more requests per
+CPU-second on one worker, and a batch of 1,000 about 20 ms faster."""
 
 
 @dataclass
@@ -51,6 +58,7 @@ class ApiContext:
     checkpointer: WalCheckpointer
     _reloader: "asyncio.Task[None] | None" = field(default=None, repr=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _gc_thresholds: tuple[int, int, int] | None = field(default=None, repr=False)
 
     @property
     def guarded(self) -> GuardedStore | None:
@@ -75,6 +83,8 @@ class ApiContext:
         # What start-up built (the feature state rebuilt from history, the model, the code)
         # stays out of full collections: walking it took 150-180 ms, a pause of every request.
         gc.freeze()
+        self._gc_thresholds = gc.get_threshold()
+        gc.set_threshold(*SERVING_GC_THRESHOLDS)
         self.service.start()
         self.request_log.start()
         self.checkpointer.start()
@@ -109,6 +119,8 @@ class ApiContext:
             shared.client.close()
         self.runtime.close()
         gc.unfreeze()  # a process that builds apps again (tests) collects the old ones
+        if self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
 
     async def _reload_forever(self) -> None:
         interval = self.runtime.settings.reload_interval_s

@@ -1,11 +1,17 @@
 """POST /api/v1/predict and /predict/batch through HTTP, against both database backends."""
 
+import gc
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.fixtures.api import app_of
+from tests.fixtures.api import api_settings, app_of
 
+from txguard.api.app import create_app
+from txguard.api.context import SERVING_GC_THRESHOLDS
+from txguard.models.artifact import ModelBundle
+from txguard.runtime import build_runtime
 from txguard.store.orm import RequestLogRow, TransactionRow
 
 PREDICT = "/api/v1/predict"
@@ -191,3 +197,14 @@ def test_metrics_count_requests_and_decisions(api: TestClient) -> None:
     assert "txguard_request_log_dropped_total 0.0" in text
     version = app_of(api).state.context.model_version()
     assert f'txguard_model_info{{version="{version}"}} 1.0' in text
+
+
+def test_serving_collects_garbage_less_often_and_restores_the_collector_when_it_stops(
+    db_url: str, tmp_path: Path, served_model: ModelBundle
+) -> None:
+    before = gc.get_threshold()
+    app = create_app(build_runtime(api_settings(db_url, tmp_path)))
+    with TestClient(app) as client:
+        assert gc.get_threshold() == SERVING_GC_THRESHOLDS
+        assert client.post(PREDICT, json=tx("gc-1")).status_code == 401  # serving, no key
+    assert gc.get_threshold() == before
