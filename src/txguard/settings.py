@@ -149,6 +149,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     hsts: bool = Field(False, description="Send Strict-Transport-Security (behind TLS).")
+    opentelemetry: bool = Field(
+        False,
+        description="FastAPI's OpenTelemetry instrumentation, through the global providers.",
+    )
     admin_username: str | None = Field(None, description="First ADMIN created at first start.")
     admin_password: SecretStr | None = None
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from txguard import __version__
@@ -49,6 +50,12 @@ listed 403, over the rate limit 429 with `Retry-After`.
 """
 
 
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's own OpenTelemetry switched off unless asked for (``TXGUARD_OPENTELEMETRY``): its
+check of the global providers reads the environment three times per request, a few per cent
+of a scoring request, and txguard's metrics are its Prometheus ones (``/metrics``)."""
+
+
 def create_app(runtime: Runtime | None = None, *, store: StateStore | None = None) -> FastAPI:
     """An app on ``runtime`` (default: from the settings), its feature state in ``store``."""
     runtime = runtime if runtime is not None else build_runtime(get_settings())
@@ -76,6 +83,7 @@ def create_app(runtime: Runtime | None = None, *, store: StateStore | None = Non
         openapi_url="/api/openapi.json",
         default_response_class=JsonResponse,
         lifespan=lifespan,
+        telemetry=None if settings.opentelemetry else NO_TELEMETRY,
     )
     app.state.context = context
     errors.install(app)
