@@ -57,7 +57,7 @@ def test_migrate_upgrades_reports_and_downgrades(
     monkeypatch.setenv("TXGUARD_DATABASE_URL", empty_db_url)
     assert "needs `txguard migrate`" in txguard_no_db("migrate", "current").output
     result = txguard_no_db("migrate")
-    assert result.exit_code == 0 and "database at revision 0004" in result.output
+    assert result.exit_code == 0 and "database at revision 0005" in result.output
     assert "(up to date)" in txguard_no_db("migrate", "current").output
     result = txguard_no_db("migrate", "downgrade", "base")
     assert result.exit_code == 0 and "database at revision base" in result.output

@@ -35,12 +35,15 @@ def test_orm_and_migration_head_agree(empty_db_url: str) -> None:
     engine.dispose()
 
 
-def test_queue_and_lookup_indexes_exist(engine: Engine) -> None:
+def test_queue_and_lookup_indexes_exist_and_none_the_scoring_path_would_only_write(
+    engine: Engine,
+) -> None:
     indexes = {
         ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("card_transaction")
     }
     assert indexes["ix_card_transaction_queue"] == ["status", "risk_score", "occurred_at", "id"]
-    assert indexes["ix_card_transaction_card_token_occurred_at"] == ["card_token", "occurred_at"]
-    assert indexes["ix_card_transaction_terminal_id_occurred_at"] == ["terminal_id", "occurred_at"]
+    assert indexes["ix_card_transaction_occurred_at"] == ["occurred_at"]
+    assert "ix_card_transaction_card_token_occurred_at" not in indexes
+    assert "ix_card_transaction_terminal_id_occurred_at" not in indexes
     label_indexes = {ix["name"] for ix in inspect(engine).get_indexes("label")}
     assert "ix_label_known_at" in label_indexes
