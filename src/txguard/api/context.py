@@ -30,7 +30,7 @@ from txguard.security.identity import IdentityService
 from txguard.security.rate_limits import RateLimiter
 from txguard.settings import Settings
 from txguard.store.checkpoints import WalCheckpointer
-from txguard.store.request_log import insert_request_logs
+from txguard.store.request_log import RequestLogWriter
 
 logger = logging.getLogger(__name__)
 REQUEST_LOG_LINGER_S = 0.05
@@ -223,9 +223,10 @@ def build_context(runtime: Runtime, store: StateStore | None = None) -> ApiConte
         reset_timeout_s=settings.breaker_reset_s,
     )
     engine = runtime.engine
+    write = RequestLogWriter(engine)
 
     def write_logs(entries: Any) -> list[None]:
-        insert_request_logs(engine, entries)
+        write(entries)
         return [None] * len(entries)
 
     request_log: Batcher[RequestLogEntry, None] = Batcher(

@@ -12,17 +12,18 @@ the decision that was stored first.
 """
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Insert, Table, bindparam
+from sqlalchemy import Engine, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from txguard.store.base import utcnow
+from txguard.store.compiled import CompiledInsert
 from txguard.store.exceptions import StorageUnavailable, first_line
 from txguard.store.orm import TransactionRow
 
@@ -40,7 +41,6 @@ DECISION_COLUMNS = (
     "degraded",
     "explanation",
 )
-Processor = Callable[[Any], Any] | None
 SQLITE_CHUNK = 500  # ids per lookup statement; SQLite allows 32,766 bound variables
 
 
@@ -60,14 +60,9 @@ class DecisionStatements:
         self._held = threading.local()
         self._open: set[Any] = set()
         self._lock = threading.Lock()
-        statement = _insert(engine).values({n: bindparam(n) for n in INSERT_COLUMNS})
-        compiled = statement.returning(_T.c.transaction_id).compile(dialect=dialect)
-        self._insert_sql = compiled.string
-        self._plain_insert_sql = statement.compile(dialect=dialect).string
-        self._positions = compiled.positiontup if compiled.positional else None
-        self._binds: dict[str, Processor] = {
-            n: _T.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in INSERT_COLUMNS
-        }
+        returning = _insert(engine).returning(_T.c.transaction_id)
+        self._returning = CompiledInsert(_T, returning, INSERT_COLUMNS, dialect)
+        self._plain = CompiledInsert(_T, _insert(engine), INSERT_COLUMNS, dialect)
         mark = "%s" if self._postgres else "?"
         match = "= ANY(%s)" if self._postgres else f"= {mark}"
         columns = ", ".join(DECISION_COLUMNS)
@@ -86,9 +81,8 @@ class DecisionStatements:
 
     def _insert(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
         marker = utcnow()
-        bind = self._binds["created_at"]
-        stamp = bind(marker) if bind is not None else marker
-        params = [self._params(row, stamp) for row in rows]
+        fixed = {"created_at": self._plain.bind("created_at", marker)}  # one for the batch
+        params = [self._plain.row(row, fixed) for row in rows]
         ids = {row["transaction_id"] for row in rows}
         with self._connection(reading=False) as connection:
             try:
@@ -106,7 +100,7 @@ class DecisionStatements:
     def _returned(self, cursor: Any, params: list[Any]) -> set[str]:
         """psycopg pipelines ``executemany`` and returns each statement's ``RETURNING``."""
         inserted: set[str] = set()
-        cursor.executemany(self._insert_sql, params, returning=True)
+        cursor.executemany(self._returning.sql, params, returning=True)
         while True:
             inserted.update(r[0] for r in cursor.fetchall())
             if not cursor.nextset():
@@ -120,11 +114,10 @@ class DecisionStatements:
         When fewer rows went in than were given, the ones already stored are those whose
         ``created_at`` is not this batch's: every row of a batch carries the same one.
         """
-        cursor.executemany(self._plain_insert_sql, params)
+        cursor.executemany(self._plain.sql, params)
         if cursor.rowcount == len(params):
             return set()
-        stamp = self._binds["created_at"]
-        ours = stamp(marker) if stamp is not None else marker
+        ours = self._plain.bind("created_at", marker)
         existed: set[str] = set()
         for tid in ids:
             cursor.execute(
@@ -225,18 +218,6 @@ class DecisionStatements:
             cursor.execute(sql.replace("= ?", _in_list(len(chunk))), chunk)
             rows += cursor.fetchall()
         return rows
-
-    def _params(self, row: Mapping[str, Any], stamp: Any) -> Any:
-        values = {}
-        for name, process in self._binds.items():
-            if name == "created_at":  # the same for every row of the batch: bound once
-                values[name] = stamp
-                continue
-            value = row.get(name)
-            values[name] = process(value) if process is not None and value is not None else value
-        if self._positions is None:
-            return values
-        return tuple(values[name] for name in self._positions)
 
 
 def _in_list(count: int) -> str:
