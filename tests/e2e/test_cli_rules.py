@@ -122,3 +122,19 @@ def test_card_ids_in_a_list_are_stored_as_tokens(txguard: Txguard, db_url: str):
         values = list(session.scalars(select(ListEntryRow.value)))
     engine.dispose()
     assert values and all(v.startswith("ct_") and "4111" not in v for v in values)
+
+
+def test_a_list_is_deleted_once_no_enabled_rule_reads_it(txguard: Txguard):
+    assert txguard("lists", "create", "blocked_terminals", "--kind", "terminal").exit_code == 0
+    rule = ("rules", "add", "--name", "Blocked terminal", "--expression",
+            'terminal_id in list("blocked_terminals")', "--action", "block", "--reason", "listed")  # fmt: skip
+    assert txguard(*rule).exit_code == 0
+    refused = txguard("lists", "delete", "blocked_terminals")
+    assert refused.exit_code != 0 and '"Blocked terminal"' in refused.output
+    assert "blocked_terminals" in txguard("lists", "list").output
+    assert txguard("rules", "disable", "Blocked terminal").exit_code == 0
+    deleted = txguard("lists", "delete", "blocked_terminals")
+    assert deleted.exit_code == 0 and "deleted list blocked_terminals" in deleted.output
+    assert "blocked_terminals" not in txguard("lists", "list").output
+    missing = txguard("lists", "delete", "blocked_terminals")
+    assert missing.exit_code != 0 and "does not exist" in missing.output

@@ -129,3 +129,14 @@ def remove(
         stored = rulebook.stored_values(runtime.engine, runtime.tokeniser.token, name, values)
         removed = rulebook.remove_list_entries(runtime.engine, name, stored, cli_actor())
     typer.echo(f"removed {removed} values from {name}")
+
+
+@lists_app.command("delete")
+@reports_errors
+def delete(name: Annotated[str, typer.Argument(help="The list's name.")]) -> None:
+    """Delete a list and its values; refused while an enabled rule reads it."""
+    from txguard.scoring import rulebook
+
+    with migrated_runtime() as runtime:
+        rulebook.delete_list(runtime.engine, name, cli_actor())
+    typer.echo(f"deleted list {name}")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import Engine
 
+from txguard.domain.errors import ConflictError
 from txguard.domain.rules import ListKind, Rule, RuleError
 from txguard.rules import DEFAULT_RULES, RuleSet, compile_rule
 from txguard.store import rules as store
@@ -78,9 +79,8 @@ def delete_list(engine: Engine, name: str, actor: str) -> None:
     ]
     if users:
         quoted = ", ".join(f'"{user}"' for user in users)
-        raise RuleError(
-            f'list "{name}" is used by the enabled rules {quoted}; edit or disable them first',
-            field="name",
+        raise ConflictError(
+            f'list "{name}" is used by the enabled rules {quoted}; edit or disable them first'
         )
     store.delete_list(engine, name, actor=actor)
 

@@ -102,6 +102,28 @@ def test_watch_lists_feed_rules_and_card_values_are_tokenised(api: TestClient) -
     assert api.post("/api/v1/lists/none/entries", json={"values": ["a"]}).status_code == 404
 
 
+def test_a_watch_list_is_deleted_once_no_enabled_rule_reads_it(api: TestClient) -> None:
+    api.post("/api/v1/lists", json={"name": "blocked_terminals", "kind": "terminal"})
+    api.post("/api/v1/lists/blocked_terminals/entries", json={"values": ["T-1"]})
+    rule = {"name": "Blocked terminal", "expression": 'terminal_id in list("blocked_terminals")',
+            "action": "block", "weight": 90, "reason": "terminal listed"}  # fmt: skip
+    assert api.post("/api/v1/rules", json=rule).status_code == 201
+
+    refused = api.delete("/api/v1/lists/blocked_terminals")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "conflict"
+    assert '"Blocked terminal"' in refused.json()["error"]["message"]
+    assert api.post(PREDICT, json=tx("l-1", terminal_id="T-1")).json()["decision"] == "block"
+
+    assert api.post("/api/v1/rules/Blocked terminal/disable").status_code == 200
+    deleted = api.delete("/api/v1/lists/blocked_terminals")
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert api.get("/api/v1/lists").json() == []
+    assert api.delete("/api/v1/lists/blocked_terminals").status_code == 404
+    events = api.get("/api/v1/audit", params={"action": "list.deleted"}).json()["items"]
+    assert [(e["entity_id"], e["before"]["size"]) for e in events] == [("blocked_terminals", 1)]
+
+
 def test_health_reports_each_component(api: TestClient) -> None:
     response = api.get("/api/v1/health")
 

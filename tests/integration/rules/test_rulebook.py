@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Engine
 
 from txguard.domain.enums import RuleAction
+from txguard.domain.errors import ConflictError
 from txguard.domain.rules import ListKind, Rule, RuleError
 from txguard.rules import DEFAULT_RULES
 from txguard.scoring import rulebook
@@ -58,7 +59,7 @@ def test_a_list_in_use_cannot_be_deleted_until_its_rules_are_off(engine: Engine)
     rulebook.create_list(engine, "blocked_terminals", ListKind.TERMINAL, "alice")
     rulebook.create_list(engine, "spare", ListKind.TERMINAL, "alice")
     rulebook.save_rule(engine, BLOCKED, "alice")
-    with pytest.raises(RuleError, match='used by the enabled rules "Blocked terminal"'):
+    with pytest.raises(ConflictError, match='used by the enabled rules "Blocked terminal"'):
         rulebook.delete_list(engine, "blocked_terminals", "alice")
     rulebook.delete_list(engine, "spare", "alice")
     rulebook.disable_rule(engine, "Blocked terminal", "alice")

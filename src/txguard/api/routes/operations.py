@@ -6,7 +6,7 @@ from the shared pointer in the database within ``reload_interval_s``.
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from txguard.api.access import ADMINS, READERS, actor_of, allowed
@@ -189,3 +189,16 @@ async def remove_entries(request: Request, name: str, body: ListEntriesIn) -> Ch
     )
     await _changed(context)
     return ChangedOut(changed=removed)
+
+
+@router.delete("/lists/{name}", status_code=204, response_class=Response, tags=["rules"],
+               summary="Delete a watch list", responses=documented(404, 409), **allowed(*ADMINS))  # fmt: skip
+async def delete_list(request: Request, name: str) -> Response:
+    """The list and its values go; a list an enabled rule reads is a 409 naming the rules.
+
+    The audit event (`list.deleted`) keeps the list's kind, description and size.
+    """
+    context = _context(request)
+    await run_in_threadpool(rulebook.delete_list, context.runtime.engine, name, actor_of(request))
+    await _changed(context)
+    return Response(status_code=204)
