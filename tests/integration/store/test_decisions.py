@@ -83,3 +83,21 @@ def test_labels_waiting_for_their_transaction_say_fraud_if_any_source_does(engin
     labels = DecisionStatements(engine).pending_labels(["early", "clean", "none"])
 
     assert labels == {"early": True, "clean": False}
+
+
+def test_one_lookup_gives_stored_decisions_and_the_labels_waiting_for_the_others(
+    engine: Engine,
+) -> None:
+    statements = DecisionStatements(engine)
+    statements.insert([row("scored", Decision.REVIEW, risk_score=60)])
+    with Session(engine) as session, session.begin():
+        session.add_all([
+            LabelRow(transaction_id="scored", is_fraud=True, source=LabelSource.CHARGEBACK, known_at=WHEN),
+            LabelRow(transaction_id="early", is_fraud=True, source=LabelSource.DISPUTE, known_at=WHEN),
+        ])  # fmt: skip
+
+    stored, pending = statements.lookup(["scored", "early", "unknown", "early"])
+
+    assert set(stored) == {"scored"} and stored["scored"]["decision"] == "review"
+    assert pending == {"early": True}
+    assert statements.lookup([]) == ({}, {})
