@@ -14,7 +14,7 @@ from txguard.domain.requests import RequestLogEntry
 from txguard.store import retention as store_retention
 from txguard.store.engine import create_db_engine
 from txguard.store.orm import LabelRow, RequestLogRow, TransactionRow
-from txguard.store.request_log import insert_request_logs
+from txguard.store.request_log import RequestLogWriter
 
 NOW = datetime.now(UTC)
 
@@ -22,7 +22,7 @@ NOW = datetime.now(UTC)
 def _seed(db_url: str) -> None:
     """Request logs 31 and 1 days old; transactions 1900 and 10 days old, each labelled."""
     engine = create_db_engine(db_url)
-    insert_request_logs(engine, [_log(NOW - timedelta(days=days)) for days in (31, 31, 1)])
+    RequestLogWriter(engine)([_log(NOW - timedelta(days=days)) for days in (31, 31, 1)])
     with Session(engine) as session, session.begin():
         for name, days in (("old", 1900), ("recent", 10)):
             occurred_at = NOW - timedelta(days=days)

@@ -14,7 +14,6 @@ the decision that was stored first.
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -80,8 +79,7 @@ class DecisionStatements:
             return self._insert(rows)
 
     def _insert(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
-        marker = utcnow()
-        fixed = {"created_at": self._plain.bind("created_at", marker)}  # one for the batch
+        fixed = {"created_at": self._plain.bind("created_at", utcnow())}  # one for the batch
         params = [self._plain.row(row, fixed) for row in rows]
         ids = {row["transaction_id"] for row in rows}
         with self._connection(reading=False) as connection:
@@ -90,7 +88,7 @@ class DecisionStatements:
                 if self._postgres:
                     existed = ids - self._returned(cursor, params)
                 else:
-                    existed = self._sqlite_insert(cursor, params, ids, marker)
+                    existed = self._sqlite_insert(cursor, params, ids, fixed["created_at"])
                 connection.commit()
             except BaseException:
                 connection.rollback()
@@ -106,18 +104,16 @@ class DecisionStatements:
             if not cursor.nextset():
                 return inserted
 
-    def _sqlite_insert(
-        self, cursor: Any, params: list[Any], ids: set[str], marker: datetime
-    ) -> set[str]:
+    def _sqlite_insert(self, cursor: Any, params: list[Any], ids: set[str], ours: Any) -> set[str]:
         """One ``executemany`` (sqlite3 returns no rows from it); conflicts are rare.
 
         When fewer rows went in than were given, the ones already stored are those whose
-        ``created_at`` is not this batch's: every row of a batch carries the same one.
+        ``created_at`` is not this batch's (``ours``, as bound): every row of a batch carries
+        the same one.
         """
         cursor.executemany(self._plain.sql, params)
         if cursor.rowcount == len(params):
             return set()
-        ours = self._plain.bind("created_at", marker)
         existed: set[str] = set()
         for tid in ids:
             cursor.execute(

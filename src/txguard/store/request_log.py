@@ -23,7 +23,6 @@ from txguard.store.orm import RequestLogRow
 
 _REQUEST_LOG: Table = RequestLogRow.__table__  # type: ignore[assignment]
 _COLUMNS = tuple(f.name for f in fields(RequestLogEntry))
-_NOTHING_FIXED: dict[str, Any] = {}
 
 
 class RequestLogWriter:
@@ -38,18 +37,13 @@ class RequestLogWriter:
         if not entries:
             return
         try:
-            rows = [self._insert.row(_row(entry), _NOTHING_FIXED) for entry in entries]
+            rows = [self._insert.row(_row(entry)) for entry in entries]
             with self.engine.begin() as connection:
                 connection.exec_driver_sql(self._insert.sql, rows)
         except (SQLAlchemyError, ValueError) as exc:  # ValueError: a column type refused a value
             raise StorageError(
                 f"writing {len(entries)} request_log rows failed: {first_line(exc)}"
             ) from exc
-
-
-def insert_request_logs(engine: Engine, entries: Sequence[RequestLogEntry]) -> None:
-    """Store ``entries`` all together or not at all (a writer compiled for this call)."""
-    RequestLogWriter(engine)(entries)
 
 
 def _row(entry: RequestLogEntry) -> dict[str, Any]:

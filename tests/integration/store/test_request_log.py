@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from txguard.domain.requests import RequestLogEntry
 from txguard.store.exceptions import StorageError
 from txguard.store.orm import RequestLogRow
-from txguard.store.request_log import insert_request_logs
+from txguard.store.request_log import RequestLogWriter
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -59,24 +59,24 @@ def test_a_batch_is_stored_as_given_in_order(engine: Engine) -> None:
             status_code=422,
         )
     )
-    insert_request_logs(engine, entries)
+    RequestLogWriter(engine)(entries)
     assert _stored(engine) == entries
 
 
 def test_received_at_comes_back_in_utc_whatever_zone_it_was_given_in(engine: Engine) -> None:
     paris = timezone(timedelta(hours=1))
-    insert_request_logs(engine, [_entry(0, received_at=datetime(2026, 11, 1, 13, 0, tzinfo=paris))])
+    RequestLogWriter(engine)([_entry(0, received_at=datetime(2026, 11, 1, 13, 0, tzinfo=paris))])
     assert _stored(engine)[0].received_at == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def test_nothing_to_write_is_not_an_error(engine: Engine) -> None:
-    insert_request_logs(engine, [])
+    RequestLogWriter(engine)([])
     assert _stored(engine) == []
 
 
 def test_a_failed_flush_stores_none_of_its_entries(engine: Engine) -> None:
     broken = _entry(5, received_at=datetime(2026, 11, 1, 12, 0))  # naive: refused
     with pytest.raises(StorageError, match="request_log"):
-        insert_request_logs(engine, [_entry(i) for i in range(5)] + [broken])
+        RequestLogWriter(engine)([_entry(i) for i in range(5)] + [broken])
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(RequestLogRow)) == 0

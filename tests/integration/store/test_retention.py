@@ -15,7 +15,7 @@ from txguard.domain.enums import Decision, LabelSource
 from txguard.domain.requests import RequestLogEntry
 from txguard.store.exceptions import StorageError
 from txguard.store.orm import LabelRow, RequestLogRow, TransactionRow
-from txguard.store.request_log import insert_request_logs
+from txguard.store.request_log import RequestLogWriter
 from txguard.store.retention import archive_path, count_older_than, delete_older_than
 
 CUTOFF = datetime(2026, 10, 1, tzinfo=UTC)
@@ -53,7 +53,7 @@ def _log(received_at: datetime, i: int) -> RequestLogEntry:
 def _seed_logs(engine: Engine, old: int, new: int) -> None:
     entries = [_log(OLD + timedelta(minutes=i), i) for i in range(old)]
     entries += [_log(CUTOFF + timedelta(minutes=i), old + i) for i in range(new)]
-    insert_request_logs(engine, entries)
+    RequestLogWriter(engine)(entries)
 
 
 def _seed_transactions(engine: Engine, old: int, new: int) -> None:
@@ -131,7 +131,7 @@ def test_old_request_logs_go_in_batches_and_newer_ones_stay(
 
 
 def test_a_row_exactly_at_the_cutoff_is_kept(engine: Engine) -> None:
-    insert_request_logs(engine, [_log(CUTOFF, 0), _log(CUTOFF - timedelta(microseconds=1), 1)])
+    RequestLogWriter(engine)([_log(CUTOFF, 0), _log(CUTOFF - timedelta(microseconds=1), 1)])
     assert delete_older_than(engine, "request_log", CUTOFF, 10, None) == 1
     assert [row["transaction_id"] for row in _rows(engine, RequestLogRow)] == ["tx-0"]
 
@@ -230,7 +230,7 @@ def test_the_api_can_keep_writing_while_old_rows_go(engine: Engine) -> None:
         """Flushes of new entries until the run ends (at least one, at most 100)."""
         for _ in range(100):
             batch = [_log(CUTOFF + timedelta(days=1), len(written) + i) for i in range(20)]
-            insert_request_logs(engine, batch)
+            RequestLogWriter(engine)(batch)
             written.extend(range(len(batch)))
             if stop.is_set():
                 return
